@@ -1,0 +1,120 @@
+# Helpers for scripts that run inside the VM guest (see run-in-guest). Source it:
+#   . "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
+# Every helper fails the script (exit 1) with a message naming what broke; `step` prints progress.
+set -euo pipefail
+
+CFS=/sys/kernel/config/target
+BUILD=${BOOTLINK_BUILD_DIR:?run this inside run-in-guest}
+SRC=${BOOTLINK_SOURCE_DIR:?}
+OUT=${BOOTLINK_VM_OUT:-/tmp}
+PORTAL_IP=${PORTAL_IP:-127.0.0.1}
+_failures=0 _passes=0
+
+step() { echo "== $*"; }
+die() { echo "FAIL: $*" >&2; exit 1; }
+ok() { _passes=$((_passes + 1)); echo "ok - $*"; }
+not_ok() { _failures=$((_failures + 1)); echo "not ok - $*"; }
+# expect DESCRIPTION COMMAND...: a check that counts and carries on.
+expect() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# finish: the plain summary line, and the exit status.
+finish() { echo "$_passes passed, $_failures failed"; [ "$_failures" = 0 ]; }
+
+[ -d "$CFS/core" ] || die "LIO is not available in this guest: $CFS/core is missing"
+
+# LIO backstores --------------------------------------------------------------------------------
+lio_fileio() { # NAME FILE -> prints the backstore's configfs dir
+    local name=$1 file=$2 size d
+    size=$(stat -c %s "$file")
+    d=$CFS/core/fileio_0/$name
+    mkdir -p "$d" || die "fileio backstore $name: mkdir failed"
+    echo "fd_dev_name=$file,fd_dev_size=$size" > "$d/control"
+    echo 1 > "$d/attrib/emulate_write_cache" 2>/dev/null || true
+    echo 1 > "$d/enable" || die "fileio backstore $name: enable failed for $file"
+    echo "$d"
+}
+
+lio_user() { # NAME CFGSTRING SIZE [MAX_DATA_AREA_MB] -> prints dir (tcmu-runner must be running)
+    local name=$1 cfg=$2 size=$3 mb=${4:-16} d
+    d=$CFS/core/user_1/$name
+    mkdir -p "$d" || die "user backstore $name: mkdir failed"
+    echo "dev_config=$cfg,dev_size=$size,hw_block_size=512,max_data_area_mb=$mb" > "$d/control"
+    echo 1 > "$d/enable" || die "user backstore $name: enable failed (dev_config=$cfg; see tcmu-runner log $OUT/tcmu-runner.log)"
+    echo "$d"
+}
+
+lio_iblock() { # NAME DEVICE -> prints dir
+    local name=$1 dev=$2 d
+    d=$CFS/core/iblock_0/$name
+    mkdir -p "$d"
+    echo "udev_path=$dev" > "$d/control"
+    echo 1 > "$d/enable" || die "iblock backstore $name: enable failed for $dev"
+    echo "$d"
+}
+
+# iSCSI targets ---------------------------------------------------------------------------------
+# iscsi_export TARGET_IQN BACKSTORE_DIR INITIATOR_IQN [PORT]: one TPG, LUN 0, portal, ACL for one
+# initiator only (no demo mode), no authentication.
+iscsi_export() {
+    local tiqn=$1 bs=$2 iiqn=$3 port=${4:-3260} t
+    t=$CFS/iscsi/$tiqn/tpgt_1
+    mkdir -p "$t/lun/lun_0" || die "target $tiqn: cannot create TPG/LUN"
+    ln -s "$bs" "$t/lun/lun_0/$(basename "$bs")" || die "target $tiqn: cannot map $bs to LUN 0"
+    [ -d "$t/np/$PORTAL_IP:$port" ] || mkdir "$t/np/$PORTAL_IP:$port" || die "target $tiqn: portal $PORTAL_IP:$port"
+    echo 0 > "$t/attrib/authentication"
+    echo 0 > "$t/attrib/generate_node_acls"
+    iscsi_acl "$tiqn" "$iiqn"
+    echo 1 > "$t/enable" || die "target $tiqn: enable failed"
+}
+
+iscsi_acl() { # TARGET_IQN INITIATOR_IQN
+    local t=$CFS/iscsi/$1/tpgt_1
+    mkdir -p "$t/acls/$2/lun_0" || die "target $1: ACL for $2"
+    [ -e "$t/acls/$2/lun_0/lun0" ] || ln -s "$t/lun/lun_0" "$t/acls/$2/lun_0/lun0" || die "target $1: ACL LUN mapping for $2"
+}
+
+iscsi_unexport() { # TARGET_IQN
+    local t=$CFS/iscsi/$1/tpgt_1 a l
+    [ -d "$t" ] || return 0
+    echo 0 > "$t/enable" 2>/dev/null || true
+    for a in "$t"/acls/*/; do
+        [ -d "$a" ] || continue
+        for l in "$a"lun_*/; do [ -d "$l" ] && { rm -f "$l"lun*; rmdir "$l"; }; done
+        rmdir "$a"
+    done
+    for l in "$t"/lun/lun_*/; do [ -d "$l" ] && { find "$l" -maxdepth 1 -type l -delete; rmdir "$l"; }; done
+    for l in "$t"/np/*/; do [ -d "$l" ] && rmdir "$l"; done
+    rmdir "$t" "$CFS/iscsi/$1"
+}
+
+url() { echo "iscsi://$PORTAL_IP/$1/0"; } # URL for LUN 0 of TARGET_IQN
+
+# tcmu-runner -----------------------------------------------------------------------------------
+# start_tcmu_runner [HANDLER_DIR]: the daemon, with our build's handlers, logging to $OUT.
+start_tcmu_runner() {
+    local hdir=${1:-$BUILD/handler} i
+    mkdir -p /etc/tcmu
+    [ -f /etc/tcmu/tcmu.conf ] || : > /etc/tcmu/tcmu.conf
+    tcmu-runner --handler-path "$hdir" --tcmu-log-dir "$OUT" > "$OUT/tcmu-runner.stdout" 2>&1 &
+    TCMU_PID=$!
+    for i in $(seq 1 100); do
+        # Ready once it has registered with the kernel's netlink family and opened its log.
+        if [ -e "$OUT/tcmu-runner.log" ] && grep -q 'Inotify is watching' "$OUT/tcmu-runner.log" 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$TCMU_PID" 2>/dev/null || die "tcmu-runner exited at start: $(tail -5 "$OUT/tcmu-runner.stdout" "$OUT/tcmu-runner.log" 2>/dev/null)"
+        sleep 0.1
+    done
+    return 0
+}
+
+stop_tcmu_runner() { # [SIGNAL]
+    [ -n "${TCMU_PID:-}" ] || return 0
+    kill "-${1:-TERM}" "$TCMU_PID" 2>/dev/null || true
+    wait "$TCMU_PID" 2>/dev/null || true
+    TCMU_PID=
+}
+
+# Data helpers ----------------------------------------------------------------------------------
+pattern() { # FILE MIB: a file of random bytes
+    head -c "$(( $2 * 1048576 ))" /dev/urandom > "$1"
+}
