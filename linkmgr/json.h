@@ -22,6 +22,7 @@ struct bl_json {
 	size_t len, cap;
 	int depth;
 	bool first[BL_JSON_MAX_DEPTH];	/* nothing written yet at this level */
+	char closer[BL_JSON_MAX_DEPTH];	/* '}' or ']' */
 	bool after_key;
 	bool failed;
 };
