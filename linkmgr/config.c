@@ -392,6 +392,12 @@ int bl_config_load(const char *path, struct bl_config *cfg)
 		bl_config_free(cfg);
 		return bl_fail(r, "%s: %s", path, strerror(-r));
 	}
+	struct stat sb;
+	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		bl_config_free(cfg);
+		return bl_fail(-EINVAL, "%s: not a regular file", path);
+	}
 	config_init(&c);
 	if (!config_read(&c, f)) {
 		r = bl_fail(-EINVAL, "%s:%d: syntax error: %s", path, config_error_line(&c),

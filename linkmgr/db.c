@@ -929,7 +929,9 @@ static int client_conflict(struct bl_db *db, const struct bl_client *c, int r)
 {
 	if (r != -EEXIST)
 		return r;
-	const char *m = sqlite3_errmsg(db->h);
+	/* fail_sql kept SQLite's "UNIQUE constraint failed: clients.<column>" */
+	const char *m = bl_last_error();
+	(void)db;
 	if (strstr(m, "clients.ip"))
 		return bl_fail(-EEXIST, "client %s: IP address %s is already used by another client",
 			       c->mac, c->ip);
