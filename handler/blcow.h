@@ -76,7 +76,7 @@ struct blc_open_opts {
 #define BLC_MAX_DEPTH 64
 int blc_open(const char *path, const struct blc_open_opts *opts, struct blc_chain **out,
 	     char *err, size_t errlen);
-/* Does not flush: call blc_flush() first if unflushed writes must survive. */
+/* Flushes (best effort; call blc_flush() first to see its result), then frees. */
 void blc_close(struct blc_chain *c);
 
 /* Copy of the last error message set by an operation on `c` (threads share it). */

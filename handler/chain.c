@@ -276,6 +276,10 @@ void blc_close(struct blc_chain *c)
 {
 	if (!c)
 		return;
+	/* a clean close must not lose acknowledged writes; a failure here leaves
+	 * the overlay as a crash would, which it is built to survive */
+	if (c->n)
+		blc_flush(c);
 	blc_chain_unload(c);
 	pthread_mutex_destroy(&c->map_lock);
 	pthread_rwlock_destroy(&c->rw);
@@ -304,7 +308,7 @@ int blc_layer_info(struct blc_chain *c, int i, struct blc_layer_info *out)
 	out->is_raw = l->raw;
 	out->committed = l->committed;
 	if (!l->raw)
-		out->allocated = blc_allocated(l->fd, l->data_off, l->hdr.size);
+		out->allocated = blc_allocated(l->fd, l->data_off, blc_data_len(&l->hdr));
 	/* what the layer above recorded, which open proved equal to the file */
 	if (i + 1 < c->n)
 		out->id = c->layers[i + 1]->hdr.backing;
@@ -484,7 +488,7 @@ static int copy_up(struct blc_chain *c, uint64_t cl, uint8_t src, const struct i
 	}
 	if (r < 0) {
 		/* give back what a partial write allocated; the map never saw it */
-		blc_io_punch(t->fd, t->data_off + cstart, clen);
+		blc_io_punch(t->fd, t->data_off + cstart, c->cluster);
 		return r;
 	}
 	BLC_FAILPOINT("copyup:data-written");
@@ -571,7 +575,7 @@ static int zero_range(struct blc_chain *c, const char *op, uint64_t off, uint64_
 			/* reads zeros already */
 		} else if (n == cend - cstart) {
 			if (src == top)
-				r = blc_io_punch(t->fd, t->data_off + cstart, n);
+				r = blc_io_punch(t->fd, t->data_off + cstart, c->cluster);
 			if (r == 0)
 				set_state(c, cl, BLC_ST_ZERO);
 		} else if (src == top) {

@@ -55,7 +55,7 @@ static int for_each_extent(struct blc_layer *l, int (*fn)(struct blc_layer *, ui
 							  uint64_t, uint64_t, void *),
 			   void *arg)
 {
-	uint64_t off = l->data_off, end = l->data_off + l->hdr.size;
+	uint64_t off = l->data_off, end = l->data_off + blc_data_len(&l->hdr);
 	uint64_t cs = l->hdr.cluster_size;
 
 	while (off < end) {

@@ -87,9 +87,16 @@ void blc_header_layout(struct blc_header *h)
 	h->data_offset = (h->data_offset + h->cluster_size - 1) & ~(uint64_t)(h->cluster_size - 1);
 }
 
+uint64_t blc_data_len(const struct blc_header *h)
+{
+	return (h->size + h->cluster_size - 1) & ~(uint64_t)(h->cluster_size - 1);
+}
+
+/* The data area holds whole clusters, so even a short last cluster can be
+ * punched to a hole on any file system block size. */
 uint64_t blc_file_size(const struct blc_header *h)
 {
-	return h->data_offset + h->size;
+	return h->data_offset + blc_data_len(h);
 }
 
 /* Header slot layout: offsets documented in doc/FORMAT.md. */

@@ -45,6 +45,7 @@ uint32_t blc_crc32c(uint32_t crc, const void *buf, size_t len);
 /* Geometry for a new file: fills map_*, data_offset from size and cluster_size. */
 void blc_header_layout(struct blc_header *h);
 uint64_t blc_file_size(const struct blc_header *h);
+uint64_t blc_data_len(const struct blc_header *h);   /* size rounded up to clusters */
 void blc_header_encode(const struct blc_header *h, uint8_t slot[BLC_SLOT]);
 /* 0 if the slot holds a valid header; -ENODATA if it is all zeros (never
  * written); -EBADMSG / -EPROTONOSUPPORT / -EINVAL with a message otherwise. */

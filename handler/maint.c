@@ -181,7 +181,7 @@ int blc_reset(struct blc_chain *c)
 	}
 	blc_chain_build_table(c);
 	/* failure only leaks space, which check --repair reclaims */
-	blc_io_punch(t->fd, t->data_off, t->hdr.size);
+	blc_io_punch(t->fd, t->data_off, blc_data_len(&t->hdr));
 out:
 	pthread_rwlock_unlock(&c->rw);
 	return r;
@@ -345,7 +345,7 @@ int blc_commit(struct blc_chain *c, const char *newlayer)
 	}
 	memset(c->dirty, 0, t->hdr.map_pages);
 	blc_chain_build_table(c);
-	blc_io_punch(t->fd, t->data_off, t->hdr.size);
+	blc_io_punch(t->fd, t->data_off, blc_data_len(&t->hdr));
 out:
 	blc_layer_free(nl);
 	pthread_rwlock_unlock(&c->rw);
