@@ -1,0 +1,483 @@
+/* reconcile.c - database rows -> wanted clients -> plan -> configfs, then the boot files.
+ *
+ * When a client's disk is (re)made (storage renew):
+ * - it has none yet (first link), or the admin asked `client reset --force` (BL_RESET_NOW);
+ * - it needs a new one (relinked: booted_version -1; reset requested; a volatile client whose
+ *   image has a newer current version) and is not running: it is starting a boot (a `boot`
+ *   request from the DHCP hook) or has no iSCSI session. A running client is never moved.
+ * A volatile client's backstore is also rebuilt at each boot: the handler discards a volatile
+ * overlay's data when its device opens, so every boot starts from the image.
+ */
+#include "reconcile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dnsmasq.h"
+#include "error.h"
+#include "files.h"
+#include "ipxe.h"
+#include "json.h"
+#include "plan.h"
+#include "storage.h"
+#include "validate.h"
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("linkmgr: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int bl_mgr_init(struct bl_mgr *m, const struct bl_config *cfg, struct bl_db *db)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	m->db = db;
+	m->out = stdout;
+	m->prefixlen = 24;
+	int r = bl_cfs_open(cfg->configfs_root, &m->cfs);
+	if (r < 0)
+		return bl_fail(r, "configfs %s: %s (is configfs mounted?)", cfg->configfs_root,
+			       strerror(-r));
+	return 0;
+}
+
+void bl_mgr_free(struct bl_mgr *m)
+{
+	bl_cfs_close(&m->cfs);
+	free(m->boots);
+	m->boots = NULL;
+	m->n_boots = 0;
+}
+
+int bl_mgr_note_boot(struct bl_mgr *m, const char *mac)
+{
+	for (size_t i = 0; i < m->n_boots; i++)
+		if (strcmp(m->boots[i], mac) == 0)
+			return 0;
+	char (*v)[18] = realloc(m->boots, (m->n_boots + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->boots = v;
+	snprintf(m->boots[m->n_boots++], 18, "%s", mac);
+	return 0;
+}
+
+static bool booting(const struct bl_mgr *m, const char *mac)
+{
+	for (size_t i = 0; i < m->n_boots; i++)
+		if (strcmp(m->boots[i], mac) == 0)
+			return true;
+	return false;
+}
+
+static struct bl_plan_params plan_params(const struct bl_mgr *m)
+{
+	return (struct bl_plan_params){
+		.iqn_prefix = m->cfg->iqn_prefix, .hba_index = m->cfg->hba_index,
+		.max_data_area_mb = m->cfg->max_data_area_mb,
+		.portal_ip = m->server[0] ? m->server : NULL, .portal_port = m->cfg->portal_port,
+		.chap = m->cfg->chap,
+	};
+}
+
+struct fail_ctx {
+	char (*keys)[32];
+	size_t n;
+	size_t failures;
+};
+
+static void on_fail(void *ctx, const struct bl_action *a, int err)
+{
+	struct fail_ctx *f = ctx;
+	f->failures++;
+	say("%s%s: %s failed: %s %s: %s", a->key[0] ? "client " : "LIO", a->key, a->what,
+	    a->op == BL_OP_WRITE ? "writing" : a->op == BL_OP_SYMLINK ? "linking" : "changing",
+	    a->path, strerror(-err));
+	char (*v)[32] = realloc(f->keys, (f->n + 1) * sizeof(*v));
+	if (v) {
+		f->keys = v;
+		snprintf(f->keys[f->n++], 32, "%s", a->key);
+	}
+}
+
+static bool key_failed(const struct fail_ctx *f, const char *mac)
+{
+	char m12[BL_MAC12_LEN];
+	bl_mac12(mac, m12);
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->keys[i], m12) == 0)
+			return true;
+	return false;
+}
+
+/* Decides about l's disk; fills w (serve, locator, CHAP) and returns the script kind. */
+static enum bl_ipxe_kind want_client(struct bl_mgr *m, const struct bl_link *l,
+				     struct bl_want *w, struct bl_storage_loc *loc)
+{
+	const struct bl_client *c = &l->client;
+	const struct bl_config *cfg = m->cfg;
+	snprintf(w->mac, sizeof(w->mac), "%s", c->mac);
+	if (!c->enabled)
+		return BL_IPXE_DISABLED;
+	if (cfg->chap) {
+		if (!c->chap_user || !c->chap_secret) {
+			say("client %s: CHAP is on but the client has no credentials: not served "
+			    "(linkctl client add/update sets them)", c->mac);
+			return BL_IPXE_UNAVAILABLE;
+		}
+		if (bl_chap_user_check(c->chap_user) < 0 || bl_chap_secret_check(c->chap_secret) < 0) {
+			say("client %s: %s: not served", c->mac, bl_last_error());
+			return BL_IPXE_UNAVAILABLE;
+		}
+		w->chap_user = c->chap_user;
+		w->chap_secret = c->chap_secret;
+	}
+	bool vol = c->mode == BL_MODE_VOLATILE && c->role != BL_ROLE_SUPER;
+	bool boot = booting(m, c->mac);
+	bool exists = bl_storage_exists(cfg, l);
+	bool need_new = !exists || c->booted_version < 0 || c->reset != BL_RESET_NONE
+			|| (vol && c->booted_version != l->current_version);
+	bool now = !exists || boot || c->reset == BL_RESET_NOW;
+	if (need_new && !now) {
+		struct bl_plan_params pp = plan_params(m);
+		struct bl_cfs_status s;
+		now = bl_cfs_client_status(&m->cfs, &pp, c->mac, &s) == 0 && !s.online;
+	}
+	if (need_new && now) {
+		if (m->dry_run) {
+			fprintf(m->out, "# would create a new disk for %s on image '%s' version %d\n",
+				c->mac, l->image_name, l->current_version);
+			w->recreate = exists;
+		} else {
+			int version;
+			int r = bl_storage_renew(cfg, l, &version);
+			if (r < 0) {
+				say("%s", bl_last_error());
+				if (!exists)
+					return BL_IPXE_UNAVAILABLE;
+			} else {
+				w->recreate = exists;
+				if (bl_db_set_booted_version(m->db, c->mac, version) < 0)
+					say("client %s: cannot record its version: %s", c->mac,
+					    bl_last_error());
+				bl_db_log_event(m->db, c->mac, "new disk on image '%s' version %d",
+						l->image_name, version);
+			}
+		}
+	}
+	if (boot && vol)
+		w->recreate = true;
+	if (bl_storage_locate(cfg, l, vol, loc) < 0) {
+		say("client %s: %s", c->mac, bl_last_error());
+		return BL_IPXE_UNAVAILABLE;
+	}
+	w->serve = true;
+	w->dev_config = loc->dev_config;
+	w->dev_size = loc->size;
+	return BL_IPXE_BOOT;
+}
+
+static void warn_host(void *ctx, const char *mac, const char *why)
+{
+	(void)ctx;
+	say("client %s: dnsmasq hosts file: %s", mac, why);
+}
+
+/* Writes one generated file; returns 1 if it changed. In dry-run only reports. */
+static int put_file(struct bl_mgr *m, const char *path, const char *text, mode_t mode)
+{
+	if (m->dry_run) {
+		FILE *f = fopen(path, "r");
+		char *old = NULL;
+		size_t len = 0;
+		bool same = false;
+		if (f) {
+			ssize_t n = getdelim(&old, &len, '\0', f);
+			same = n >= 0 && strcmp(old, text) == 0;
+			fclose(f);
+		}
+		free(old);
+		if (!same)
+			fprintf(m->out, "# would write %s\n", path);
+		return 0;
+	}
+	int r = bl_write_if_changed(path, text, strlen(text), mode);
+	if (r < 0)
+		say("%s: cannot write: %s", path, strerror(-r));
+	return r;
+}
+
+static bool is_script_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (len != 12 + 5 || strcmp(n + 12, ".ipxe") != 0)
+		return false;
+	for (size_t i = 0; i < 12; i++)
+		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static void signal_dnsmasq(const struct bl_config *cfg, struct bl_reconcile_stats *st)
+{
+	FILE *f = fopen(cfg->dnsmasq_pid_file, "r");
+	long pid = 0;
+	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		if (f)
+			fclose(f);
+		say("dnsmasq: no pid in %s: it will read the new files when it starts",
+		    cfg->dnsmasq_pid_file);
+		return;
+	}
+	fclose(f);
+	if (kill((pid_t)pid, SIGHUP) < 0)
+		say("dnsmasq (pid %ld from %s): cannot signal it: %s", pid, cfg->dnsmasq_pid_file,
+		    strerror(errno));
+	else
+		st->dnsmasq_reloaded = true;
+}
+
+static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
+		       const enum bl_ipxe_kind *kind, struct bl_reconcile_stats *st)
+{
+	const struct bl_config *cfg = m->cfg;
+	if (!m->server[0]) {
+		say("server address unknown (no IPv4 address on %s): boot files not written",
+		    cfg->boot_interface[0] ? cfg->boot_interface : "the default route's interface");
+		return;
+	}
+	char path[PATH_MAX];
+	if (!m->dry_run) {
+		mkdir(cfg->dnsmasq_dir, 0755);
+		mkdir(cfg->tftp_root, 0755);
+		snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR, cfg->tftp_root);
+		mkdir(path, 0755);
+	}
+	struct bl_dhcp_host *hosts = calloc(n + 1, sizeof(*hosts));
+	if (!hosts) {
+		say("boot files: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		hosts[i] = (struct bl_dhcp_host){ links[i].client.mac, links[i].client.ip,
+						  links[i].client.hostname, kind[i] == BL_IPXE_BOOT };
+	struct bl_dnsmasq_params dp = { cfg, m->server, m->prefixlen,
+					m->hook ? m->hook : "/usr/sbin/linkmgr" };
+	char *text = NULL;
+	int changed = 0, r;
+	if ((r = bl_dnsmasq_conf(&dp, &text)) < 0)
+		say("%s", r == -EINVAL ? bl_last_error() : strerror(-r));
+	else {
+		snprintf(path, sizeof(path), "%s/dnsmasq.conf", cfg->dnsmasq_dir);
+		if (put_file(m, path, text, 0644) > 0) {
+			st->dnsmasq_conf_changed = true;
+			say("%s changed: restart dnsmasq to apply it (SIGHUP does not reread it)", path);
+		}
+	}
+	free(text);
+	if ((r = bl_dnsmasq_hosts(hosts, n, warn_host, NULL, &text)) == 0) {
+		snprintf(path, sizeof(path), "%s/hosts", cfg->dnsmasq_dir);
+		changed += put_file(m, path, text, 0644) > 0;
+		free(text);
+	}
+	if ((r = bl_dnsmasq_opts(&dp, hosts, n, &text)) < 0)
+		say("%s", r == -EINVAL ? bl_last_error() : strerror(-r));
+	else {
+		snprintf(path, sizeof(path), "%s/opts", cfg->dnsmasq_dir);
+		changed += put_file(m, path, text, 0644) > 0;
+		free(text);
+	}
+	free(hosts);
+
+	static const char *bootfiles[] = { "undionly.kpxe", "ipxe.efi" };
+	for (size_t i = 0; i < 2 && !m->dry_run; i++) {
+		char src[PATH_MAX];
+		snprintf(src, sizeof(src), "%s/%s", cfg->ipxe_dir, bootfiles[i]);
+		snprintf(path, sizeof(path), "%s/%s", cfg->tftp_root, bootfiles[i]);
+		if ((r = bl_copy_if_changed(src, path, 0644)) < 0)
+			say("boot file %s: %s (is the ipxe package installed?)", src, strerror(-r));
+	}
+
+	/* iPXE scripts: world-readable, since dnsmasq's TFTP server runs unprivileged. A CHAP
+	 * secret in them is readable by anyone who can TFTP: it keeps PCs off each other's
+	 * disks, it is no defence against an attacker on the boot LAN. */
+	struct bl_ipxe_params ip = { m->server, cfg->portal_port, cfg->iqn_prefix };
+	if (bl_ipxe_dispatch_script(&ip, &text) == 0) {
+		snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR "/" BL_IPXE_DISPATCH, cfg->tftp_root);
+		put_file(m, path, text, 0644);
+		free(text);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bl_client *c = &links[i].client;
+		struct bl_ipxe_client ic = { c->mac, c->hostname, links[i].image_name, kind[i],
+					     NULL, NULL };
+		if (kind[i] == BL_IPXE_BOOT && cfg->chap) {
+			ic.chap_user = c->chap_user;
+			ic.chap_secret = c->chap_secret;
+		}
+		if (ic.hostname && bl_hostname_check(ic.hostname) < 0)
+			ic.hostname = NULL;
+		if (ic.image && bl_image_name_check(ic.image) < 0)
+			ic.image = NULL;
+		char m12[BL_MAC12_LEN];
+		bl_mac12(c->mac, m12);
+		if ((r = bl_ipxe_client_script(&ip, &ic, &text)) < 0) {
+			say("client %s: iPXE script not written: %s", c->mac, bl_last_error());
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR "/%s.ipxe", cfg->tftp_root, m12);
+		put_file(m, path, text, 0644);
+		free(text);
+	}
+	/* scripts of clients that are gone: the dispatcher then shows "not linked" */
+	snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR, cfg->tftp_root);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!is_script_name(e->d_name))
+			continue;
+		bool known = false;
+		for (size_t i = 0; i < n && !known; i++) {
+			char m12[BL_MAC12_LEN];
+			bl_mac12(links[i].client.mac, m12);
+			known = strncmp(e->d_name, m12, 12) == 0;
+		}
+		if (known)
+			continue;
+		if (m->dry_run)
+			fprintf(m->out, "# would remove %s/%s\n", path, e->d_name);
+		else if (unlinkat(dirfd(d), e->d_name, 0) < 0)
+			say("%s/%s: cannot remove: %s", path, e->d_name, strerror(errno));
+	}
+	if (d)
+		closedir(d);
+	if (changed && !m->dry_run)
+		signal_dnsmasq(cfg, st);
+}
+
+int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	struct bl_link *links = NULL;
+	size_t n = 0;
+	int r = bl_db_load_links(m->db, &links, &n);
+	if (r < 0) {
+		say("database: %s", bl_last_error());
+		return r;
+	}
+	struct bl_plan_params pp = plan_params(m);
+	struct bl_lio_state actual;
+	if ((r = bl_cfs_read(&m->cfs, &pp, &actual)) < 0) {
+		say("configfs %s: cannot read: %s", m->cfs.root, strerror(-r));
+		bl_links_free(links, n);
+		return r;
+	}
+	struct bl_want *want = calloc(n + 1, sizeof(*want));
+	struct bl_storage_loc *loc = calloc(n + 1, sizeof(*loc));
+	enum bl_ipxe_kind *kind = calloc(n + 1, sizeof(*kind));
+	struct bl_plan plan = { 0 };
+	struct fail_ctx fc = { 0 };
+	if (!want || !loc || !kind) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		kind[i] = want_client(m, &links[i], &want[i], &loc[i]);
+		st->served += want[i].serve;
+	}
+	st->clients = n;
+	if ((r = bl_plan_compute(&pp, want, n, &actual, &plan)) < 0) {
+		say("plan: %s", strerror(-r));
+		goto out;
+	}
+	st->actions = plan.n;
+	if (m->dry_run) {
+		bl_plan_print(&plan, m->out);
+	} else {
+		bl_cfs_apply(&m->cfs, &plan, on_fail, &fc);
+		st->failures = fc.failures;
+		for (size_t i = 0; i < n; i++)
+			if (kind[i] == BL_IPXE_BOOT && key_failed(&fc, links[i].client.mac))
+				kind[i] = BL_IPXE_UNAVAILABLE;
+	}
+	boot_files(m, links, n, kind, st);
+	if (!m->dry_run) {
+		m->n_boots = 0;
+		if (plan.n)
+			say("reconciled %zu clients (%zu served): %zu changes, %zu failed", n,
+			    st->served, plan.n, st->failures);
+	}
+	r = st->failures ? 1 : 0;
+out:
+	bl_plan_free(&plan);
+	bl_lio_state_free(&actual);
+	free(fc.keys);
+	free(want);
+	free(loc);
+	free(kind);
+	bl_links_free(links, n);
+	return r;
+}
+
+int bl_mgr_status_json(struct bl_mgr *m, char **out)
+{
+	struct bl_link *links = NULL;
+	size_t n = 0;
+	int r = bl_db_load_links(m->db, &links, &n);
+	if (r < 0)
+		return r;
+	struct bl_plan_params pp = plan_params(m);
+	struct bl_json j;
+	bl_json_init(&j);
+	bl_json_obj(&j);
+	bl_json_kv_bool(&j, "ok", true);
+	bl_json_kv_str(&j, "server", m->server[0] ? m->server : NULL);
+	bl_json_kv_int(&j, "portal_port", m->cfg->portal_port);
+	bl_json_key(&j, "clients");
+	bl_json_arr(&j);
+	for (size_t i = 0; i < n; i++) {
+		const struct bl_client *c = &links[i].client;
+		struct bl_cfs_status s;
+		uint64_t used = 0;
+		char tiqn[BL_IQN_MAX] = "", iiqn[BL_IQN_MAX] = "";
+		bl_cfs_client_status(&m->cfs, &pp, c->mac, &s);
+		bl_storage_usage(m->cfg, c->mac, &used);
+		bl_target_iqn(m->cfg->iqn_prefix, c->mac, tiqn, sizeof(tiqn));
+		bl_initiator_iqn(m->cfg->iqn_prefix, c->mac, iiqn, sizeof(iiqn));
+		bl_json_obj(&j);
+		bl_json_kv_str(&j, "mac", c->mac);
+		bl_json_kv_str(&j, "hostname", c->hostname);
+		bl_json_kv_str(&j, "image", links[i].image_name);
+		bl_json_kv_bool(&j, "enabled", c->enabled);
+		bl_json_kv_str(&j, "mode", c->mode == BL_MODE_VOLATILE ? "volatile" : "persistent");
+		bl_json_kv_bool(&j, "super", c->role == BL_ROLE_SUPER);
+		bl_json_kv_bool(&j, "served", s.present);
+		bl_json_kv_bool(&j, "online", s.online);
+		bl_json_kv_uint(&j, "read_mb", s.read_mb);
+		bl_json_kv_uint(&j, "write_mb", s.write_mb);
+		bl_json_kv_uint(&j, "overlay_bytes", used);
+		bl_json_kv_int(&j, "booted_version", c->booted_version);
+		bl_json_kv_int(&j, "current_version", links[i].current_version);
+		bl_json_kv_str(&j, "target_iqn", tiqn);
+		bl_json_kv_str(&j, "initiator_iqn", iiqn);
+		bl_json_end(&j);
+	}
+	bl_json_end(&j);
+	bl_json_end(&j);
+	bl_links_free(links, n);
+	*out = bl_json_finish(&j);
+	return *out ? 0 : -ENOMEM;
+}

@@ -1,0 +1,276 @@
+/* Unit tests for linkmgr/reconcile.c: database + configuration -> configfs (plain directory),
+ * overlays, dnsmasq and iPXE files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blcow.h"
+#include "reconcile.h"
+
+#define PREFIX "iqn.2026-11.org.bootlink"
+#define M1 "52:54:00:00:00:01"
+#define M2 "52:54:00:00:00:02"
+
+struct fx {
+	char dir[64];
+	struct bl_config cfg;
+	struct bl_db *db;
+	struct bl_mgr m;
+	int64_t image_id;
+};
+
+static char *slurp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *slurp(const char *fmt, ...)
+{
+	char p[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p, sizeof(p), fmt, ap);
+	va_end(ap);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+static bool exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool exists(const char *fmt, ...)
+{
+	char p[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p, sizeof(p), fmt, ap);
+	va_end(ap);
+	struct stat st;
+	return lstat(p, &st) == 0;
+}
+
+static void add_client(struct fx *f, const char *mac, const char *host, enum bl_mode mode)
+{
+	struct bl_client c = { .image_id = f->image_id, .mode = mode, .enabled = true,
+			       .hostname = (char *)host, .chap_user = "pc-user",
+			       .chap_secret = "s3cret-Pass#1" };
+	strcpy(c.mac, mac);
+	assert_int_equal(bl_db_client_add(f->db, &c), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/test-reconcile-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	char p[256], base[256];
+	snprintf(p, sizeof(p), "%s/cfs", f->dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/linkmgr.conf", f->dir);
+	FILE *c = fopen(p, "w");
+	fprintf(c, "state_dir = \"%s\";\nconfigfs_root = \"%s/cfs\";\nserver_address = \"10.0.0.1\";\n"
+		   "dnsmasq_pid_file = \"%s/dnsmasq.pid\";\ncontrol_socket = \"%s/ctl.sock\";\n"
+		   "dhcp = { mode = \"full\"; ranges = ( { start = \"10.0.0.100\"; end = \"10.0.0.200\"; } ); };\n",
+		f->dir, f->dir, f->dir, f->dir);
+	fclose(c);
+	assert_int_equal(bl_config_load(p, &f->cfg), 0);
+	assert_int_equal(bl_db_open(f->cfg.db_path, BL_DB_CREATE, NULL, &f->db), 0);
+
+	snprintf(base, sizeof(base), "%s/base.img", f->dir);
+	int fd = open(base, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 16 << 20), 0);
+	close(fd);
+	struct blc_identity id;
+	char ids[80];
+	assert_int_equal(blc_identity_of(base, &id, NULL, 0), 0);
+	assert_true(blc_identity_format(&id, ids, sizeof(ids)) > 0);
+	struct bl_image img = { .name = "win10", .path = base, .identity = ids, .size = 16 << 20 };
+	assert_int_equal(bl_db_image_add(f->db, &img), 0);
+	f->image_id = img.id;
+	add_client(f, M1, "pc01", BL_MODE_VOLATILE);
+	add_client(f, M2, "pc02", BL_MODE_PERSISTENT);
+
+	assert_int_equal(bl_mgr_init(&f->m, &f->cfg, f->db), 0);
+	strcpy(f->m.server, "10.0.0.1");
+	f->m.hook = "/usr/sbin/linkmgr";
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	bl_mgr_free(&f->m);
+	bl_db_close(f->db);
+	bl_config_free(&f->cfg);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void test_full_cycle(void **state)
+{
+	struct fx *f = *state;
+	struct bl_reconcile_stats st;
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.clients, 2);
+	assert_int_equal(st.served, 2);
+	assert_true(st.actions > 20);
+	const char *T = "cfs/target/iscsi/" PREFIX;
+	assert_true(exists("%s/%s:target-525400000001/tpgt_1/lun/lun_0/bl-525400000001", f->dir, T));
+	assert_true(exists("%s/overlays/525400000001.ovl", f->dir));
+	assert_true(exists("%s/overlays/525400000002.ovl", f->dir));
+	char *cfg = slurp("%s/cfs/target/core/user_42/bl-525400000001/control", f->dir);
+	assert_non_null(cfg);
+	assert_non_null(strstr(cfg, "dev_config=bootlink/"));
+	assert_non_null(strstr(cfg, "/overlays/525400000001.ovl;volatile,dev_size=16777216"));
+	free(cfg);
+	cfg = slurp("%s/cfs/target/core/user_42/bl-525400000002/control", f->dir);
+	assert_null(strstr(cfg, "volatile"));
+	free(cfg);
+
+	char *hosts = slurp("%s/dnsmasq/hosts", f->dir);
+	assert_non_null(strstr(hosts, M1 ",set:bl-known,set:bl-525400000001,pc01\n"));
+	free(hosts);
+	char *conf = slurp("%s/dnsmasq/dnsmasq.conf", f->dir);
+	assert_non_null(strstr(conf, "dhcp-range=10.0.0.100,10.0.0.200,12h\n"));
+	assert_non_null(strstr(conf, "dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi\n"));
+	free(conf);
+	char *script = slurp("%s/tftp/bootlink/525400000001.ipxe", f->dir);
+	assert_non_null(script);
+	assert_non_null(strstr(script, "set initiator-iqn " PREFIX ":client-525400000001\n"));
+	assert_non_null(strstr(script, "sanboot iscsi:10.0.0.1::3260:0:" PREFIX ":target-525400000001"));
+	assert_null(strstr(script, "s3cret"));	/* hex-encoded, never literal */
+	free(script);
+	assert_true(exists("%s/tftp/bootlink/boot.ipxe", f->dir));
+
+	/* the database knows which version each disk sits on now */
+	struct bl_client c;
+	assert_int_equal(bl_db_client_get(f->db, M1, &c), 0);
+	assert_int_equal(c.booted_version, 0);
+	bl_client_clear(&c);
+
+	/* second pass: nothing to do */
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 0);
+	assert_false(st.dnsmasq_reloaded);
+
+	/* a boot of the volatile client rebuilds its backstore only */
+	assert_int_equal(bl_mgr_note_boot(&f->m, M1), 0);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 12);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 0);
+	/* ...a persistent one keeps its backstore */
+	assert_int_equal(bl_mgr_note_boot(&f->m, M2), 0);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 0);
+}
+
+static void test_disable_and_remove(void **state)
+{
+	struct fx *f = *state;
+	struct bl_reconcile_stats st;
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(bl_db_client_set_enabled(f->db, M2, false), 0);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_false(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000002", f->dir));
+	assert_false(exists("%s/cfs/target/core/user_42/bl-525400000002", f->dir));
+	assert_true(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000001/tpgt_1", f->dir));
+	assert_true(exists("%s/overlays/525400000002.ovl", f->dir));	/* its data is kept */
+	char *script = slurp("%s/tftp/bootlink/525400000002.ipxe", f->dir);
+	assert_non_null(strstr(script, "is disabled on bootlink server 10.0.0.1"));
+	assert_null(strstr(script, "sanboot"));
+	free(script);
+
+	assert_int_equal(bl_db_client_remove(f->db, M2), 0);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_false(exists("%s/tftp/bootlink/525400000002.ipxe", f->dir));
+	char *hosts = slurp("%s/dnsmasq/hosts", f->dir);
+	assert_null(strstr(hosts, M2));
+	free(hosts);
+}
+
+static void test_dry_run_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+	f->m.out = open_memstream(&buf, &len);
+	f->m.dry_run = true;
+	struct bl_reconcile_stats st;
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	fclose(f->m.out);
+	assert_true(st.actions > 20);
+	assert_non_null(strstr(buf, "mkdir   core/user_42/bl-525400000001"));
+	assert_non_null(strstr(buf, "auth/password = ***"));
+	assert_null(strstr(buf, "s3cret"));
+	free(buf);
+	assert_false(exists("%s/cfs/target/core", f->dir));
+	assert_false(exists("%s/overlays/525400000001.ovl", f->dir));
+	assert_false(exists("%s/dnsmasq/hosts", f->dir));
+}
+
+static void test_unavailable_client_does_not_stop_others(void **state)
+{
+	struct fx *f = *state;
+	/* client 2 has no CHAP credentials while CHAP is on: it is refused, client 1 served */
+	struct bl_client c;
+	assert_int_equal(bl_db_client_get(f->db, M2, &c), 0);
+	free(c.chap_user);
+	free(c.chap_secret);
+	c.chap_user = c.chap_secret = NULL;
+	assert_int_equal(bl_db_client_update(f->db, &c), 0);
+	bl_client_clear(&c);
+	struct bl_reconcile_stats st;
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.served, 1);
+	assert_true(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000001/tpgt_1", f->dir));
+	assert_false(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000002", f->dir));
+	char *script = slurp("%s/tftp/bootlink/525400000002.ipxe", f->dir);
+	assert_non_null(strstr(script, "cannot be served"));
+	free(script);
+}
+
+static void test_status_json(void **state)
+{
+	struct fx *f = *state;
+	struct bl_reconcile_stats st;
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	char *js = NULL;
+	assert_int_equal(bl_mgr_status_json(&f->m, &js), 0);
+	assert_non_null(strstr(js, "\"ok\":true"));
+	assert_non_null(strstr(js, "\"mac\":\"" M1 "\""));
+	assert_non_null(strstr(js, "\"online\":false"));
+	assert_non_null(strstr(js, "\"served\":true"));
+	assert_null(strchr(js, '\n'));
+	free(js);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_full_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disable_and_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unavailable_client_does_not_stop_others, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
