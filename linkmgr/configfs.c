@@ -338,32 +338,9 @@ fail:
 
 /* ---- applying ---- */
 
-/* Plain-directory rmdir: remove files below, refuse if a link is left anywhere inside. */
-static int emu_has_link(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return -errno;
-	struct dirent *e;
-	int r = 0;
-	while (r == 0 && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[PATH_MAX];
-		struct stat st;
-		pathf(p, sizeof(p), "%s/%s", path, e->d_name);
-		if (lstat(p, &st) < 0)
-			r = -errno;
-		else if (S_ISLNK(st.st_mode))
-			r = -ENOTEMPTY;
-		else if (S_ISDIR(st.st_mode))
-			r = emu_has_link(p);
-	}
-	closedir(d);
-	return r;
-}
-
-static int emu_rm_tree(const char *path)
+/* Plain-directory rmdir in two walks: check (refuse if a link is left anywhere inside, as
+ * configfs would), then remove the plain files and directories below. */
+static int emu_walk(const char *path, bool remove)
 {
 	DIR *d = opendir(path);
 	if (!d)
@@ -379,12 +356,14 @@ static int emu_rm_tree(const char *path)
 		if (lstat(p, &st) < 0)
 			r = -errno;
 		else if (S_ISDIR(st.st_mode))
-			r = emu_rm_tree(p);
+			r = emu_walk(p, remove);
+		else if (!remove)
+			r = S_ISLNK(st.st_mode) ? -ENOTEMPTY : 0;
 		else if (unlink(p) < 0)
 			r = -errno;
 	}
 	closedir(d);
-	if (r == 0 && rmdir(path) < 0)
+	if (r == 0 && remove && rmdir(path) < 0)
 		r = -errno;
 	return r;
 }
@@ -441,7 +420,7 @@ static int apply_one(const struct bl_cfs *cfs, const struct bl_action *a)
 		return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
 	case BL_OP_RMDIR:
 		if (cfs->emulate)
-			return (r = emu_has_link(path)) < 0 ? r : emu_rm_tree(path);
+			return (r = emu_walk(path, false)) < 0 ? r : emu_walk(path, true);
 		return rmdir(path) < 0 ? -errno : 0;
 	case BL_OP_WRITE:
 		if (cfs->emulate) {

@@ -282,7 +282,8 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 		say("%s", r == -EINVAL ? bl_last_error() : strerror(-r));
 	else {
 		snprintf(path, sizeof(path), "%s/dnsmasq.conf", cfg->dnsmasq_dir);
-		if (put_file(m, path, text, 0644) > 0) {
+		bool existed = access(path, F_OK) == 0;
+		if (put_file(m, path, text, 0644) > 0 && existed) {
 			st->dnsmasq_conf_changed = true;
 			say("%s changed: restart dnsmasq to apply it (SIGHUP does not reread it)", path);
 		}
