@@ -80,7 +80,8 @@ static int for_each_extent(struct blc_layer *l, int (*fn)(struct blc_layer *, ui
 struct leak {
 	uint64_t bytes;
 	bool repair;
-	uint8_t *bad;            /* pages to rebuild: mark allocated clusters HERE */
+	bool rebuild;            /* mark allocated clusters of bad pages HERE */
+	uint8_t *bad;            /* pages with no readable slot */
 };
 
 static int leak_one(struct blc_layer *l, uint64_t cl, uint64_t off, uint64_t n, void *arg)
@@ -88,8 +89,10 @@ static int leak_one(struct blc_layer *l, uint64_t cl, uint64_t off, uint64_t n, 
 	struct leak *k = arg;
 	unsigned st = blc_map_get(l->map, cl);
 
-	if (k->bad && (k->bad[cl / BLC_PAGE_CLUSTERS] || st == BLC_ST_BAD)) {
-		blc_map_set(l->map, cl, BLC_ST_HERE);
+	/* data under a lost map entry is what the rebuild keeps, not a leak */
+	if (k->bad[cl / BLC_PAGE_CLUSTERS] || st == BLC_ST_BAD) {
+		if (k->rebuild)
+			blc_map_set(l->map, cl, BLC_ST_HERE);
 		return 0;
 	}
 	if (st == BLC_ST_HERE)
@@ -147,6 +150,10 @@ int blc_check(const char *path, bool repair, struct blc_check_result *res,
 			repair ? " (extended; the lost part reads as zeros)" : "");
 		if (repair && (r = blc_io_truncate(fd, blc_file_size(&h))) == 0)
 			x.res->repaired++;
+		if (!repair) {
+			close(fd);
+			return 0;        /* the rest cannot be read as it is */
+		}
 	}
 	close(fd);
 	if (r < 0)
@@ -179,20 +186,23 @@ int blc_check(const char *path, bool repair, struct blc_check_result *res,
 	if (scan.bad_states)
 		finding(&x, &x.res->problems, "%" PRIu64 " cluster(s) have an invalid map state%s",
 			scan.bad_states, repair ? " (rebuilt from the file's allocation)" : "");
+	k.bad = scan.bad;
 	if (repair && (scan.bad_pages || scan.bad_states)) {
-		k.bad = scan.bad;
+		k.rebuild = true;
 		r = for_each_extent(l, leak_one, &k);
 		for (uint64_t cl = 0; r == 0 && cl < l->hdr.map_pages * BLC_PAGE_CLUSTERS; cl++)
 			if (blc_map_get(l->map, cl) == BLC_ST_BAD)
 				blc_map_set(l->map, cl, BLC_ST_BELOW);
-		for (uint64_t p = 0; r == 0 && p < l->hdr.map_pages; p++)
-			r = blc_layer_write_page(l, p, l->map + p * BLC_PAGE_PAYLOAD);
+		/* twice: both slots of a rebuilt page must be readable again */
+		for (uint64_t p = 0; r == 0 && p < 2 * l->hdr.map_pages; p++)
+			r = blc_layer_write_page(l, p / 2, l->map + p / 2 * BLC_PAGE_PAYLOAD);
 		if (r == 0)
 			r = blc_io_datasync(l->fd);
 		if (r < 0)
 			goto out;
 		x.res->repaired += (scan.bad_pages > 0) + (scan.bad_states > 0);
-		k.bad = NULL;
+		k.rebuild = false;
+		memset(scan.bad, 0, l->hdr.map_pages);
 	}
 	k.repair = repair;
 	r = for_each_extent(l, leak_one, &k);

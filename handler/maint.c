@@ -241,8 +241,8 @@ static int build_layer(struct blc_chain *c, const char *tmp, struct blc_header *
 	blc_header_encode(h, slot);
 	for (int i = 0; r == 0 && i < 2; i++)
 		r = blc_io_pwrite_full(fd, slot, BLC_SLOT, (uint64_t)i * BLC_SLOT);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
+	if (r == 0)
+		r = blc_io_datasync(fd);
 out:
 	free(slot);
 	if (fd >= 0)
