@@ -138,14 +138,6 @@ int bl_ctl_serve_one(struct bl_ctl_server *s, bl_ctl_handler h, void *ctx)
 		r = -errno;
 		goto out;
 	}
-	if (cr.uid != 0 && !(s->have_gid && (cr.gid == s->gid || in_proc_groups(cr.pid, s->gid)))) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "permission denied: uid %u is neither root nor in group %s",
-			 (unsigned)cr.uid, s->group ? s->group : "?");
-		fprintf(stderr, "linkmgr: control socket: refused pid %d: %s\n", (int)cr.pid, msg);
-		reply = bl_ctl_error_reply(msg);
-		goto send;
-	}
 	char req[BL_CTL_MAX_REQUEST + 1];
 	size_t len = 0;
 	while (len < BL_CTL_MAX_REQUEST && !memchr(req, '\n', len)) {
@@ -157,6 +149,16 @@ int bl_ctl_serve_one(struct bl_ctl_server *s, bl_ctl_handler h, void *ctx)
 		len += (size_t)n;
 	}
 	req[len] = '\0';
+	/* checked after reading the request: closing with unread data would reset the
+	 * connection and the refused peer would never see why */
+	if (cr.uid != 0 && !(s->have_gid && (cr.gid == s->gid || in_proc_groups(cr.pid, s->gid)))) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "permission denied: uid %u is neither root nor in group %s",
+			 (unsigned)cr.uid, s->group ? s->group : "?");
+		fprintf(stderr, "linkmgr: control socket: refused pid %d: %s\n", (int)cr.pid, msg);
+		reply = bl_ctl_error_reply(msg);
+		goto send;
+	}
 	char *nl = strchr(req, '\n');
 	if (!nl && len >= BL_CTL_MAX_REQUEST)
 		reply = bl_ctl_error_reply("request too long");
