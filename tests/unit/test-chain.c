@@ -8,7 +8,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "engine.h"
@@ -380,6 +383,100 @@ static void test_two_overlays_one_base(void **state)
 	blc_close(c2);
 }
 
+/* ---- ENOSPC ---- */
+
+static void test_enospc_injected(void **state)
+{
+	struct fx *f = *state;
+	struct blc_check_result res;
+	char err[512];
+
+	write_tag(f->c, 8, 1, 20);
+	assert_int_equal(blc_flush(f->c), 0);
+	/* the copy-up of cluster 3 hits a full disk after storing half its data */
+	blc_sim_fail_writes(0, ENOSPC);
+	uint8_t b[512];
+	fill_block(b, 512, 25, 21);
+	struct iovec v = { b, 512 };
+	assert_int_equal(blc_writev(f->c, &v, 1, 25 * 512), -ENOSPC);
+	char msg[512];
+	blc_last_error(f->c, msg, sizeof(msg));
+	assert_non_null(strstr(msg, f->ovl));
+	/* a rewrite of a cluster the overlay holds fails the same way */
+	assert_int_equal(blc_writev(f->c, &v, 1, 9 * 512), -ENOSPC);
+	blc_sim_fail_writes(-1, 0);
+	assert_int_equal(read_tag(f->c, 25), TAG_BASE);
+	assert_int_equal(read_tag(f->c, 8), 20);
+	assert_int_equal(blc_flush(f->c), 0);
+	blc_close(f->c);
+	assert_int_equal(blc_check(f->ovl, false, &res, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(res.problems, 0);
+	assert_int_equal(blc_open(f->ovl, NULL, &f->c, err, sizeof(err)), 0);
+	write_tag(f->c, 25, 1, 22);
+	assert_int_equal(read_tag(f->c, 25), 22);
+	assert_int_equal(read_tag(f->c, 24), TAG_BASE);
+}
+
+/* In a child with its own mount namespace: an overlay on a 512 KiB tmpfs.
+ * Exit 0 = pass, 77 = cannot mount here (skip), else the failing line. */
+#define CHECK(x) do { if (!(x)) _exit(__LINE__ % 76 + 1); } while (0)
+static void enospc_child(const char *base, const char *mnt)
+{
+	char ovl[512], err[512];
+	struct blc_chain *c;
+	struct blc_check_result res;
+	static uint8_t b[65536];
+	uint64_t cl = 0;
+	int r = 0;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=512k") < 0)
+		_exit(77);
+	snprintf(ovl, sizeof(ovl), "%s/ovl", mnt);
+	CHECK(blc_create(ovl, base, &(struct blc_create_opts){ 65536, 512 }, err, sizeof(err)) == 0);
+	CHECK(blc_open(ovl, NULL, &c, err, sizeof(err)) == 0);
+	memset(b, 0x77, sizeof(b));
+	struct iovec v = { b, 4096 };         /* partial: every write is a copy-up */
+	for (cl = 0; cl < SIZE / 65536; cl++) {
+		r = blc_writev(c, &v, 1, cl * 65536);
+		if (r < 0)
+			break;
+	}
+	CHECK(r == -ENOSPC);
+	CHECK(blc_flush(c) == 0);
+	blc_close(c);
+	CHECK(blc_check(ovl, false, &res, NULL, NULL, err, sizeof(err)) == 0);
+	CHECK(res.problems == 0);
+	CHECK(blc_open(ovl, NULL, &c, err, sizeof(err)) == 0);
+	/* the failed cluster still reads the base; freeing space makes writes work again */
+	uint8_t rb[512];
+	struct iovec rv = { rb, 512 };
+	CHECK(blc_readv(c, &rv, 1, cl * 65536, 0) == 0 && tag_of(rb, 512, cl * 128) == TAG_BASE);
+	CHECK(blc_discard(c, 0, 2 * 65536) == 0);
+	CHECK(blc_writev(c, &v, 1, cl * 65536) == 0);
+	CHECK(blc_flush(c) == 0);
+	blc_close(c);
+	_exit(0);
+}
+
+static void test_enospc_tmpfs(void **state)
+{
+	struct fx *f = *state;
+	char mnt[400];
+	int status;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", f->dir);
+	assert_int_equal(mkdir(mnt, 0755), 0);
+	pid_t pid = fork();
+	if (pid == 0)
+		enospc_child(f->base, mnt);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---- model check ---- */
 
 struct model {
@@ -522,6 +619,8 @@ int main(void)
 		cmocka_unit_test(test_nowait_tmpfs),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_overlays_one_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enospc_injected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enospc_tmpfs, setup, teardown),
 		cmocka_unit_test(test_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
