@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bootlink-config.h"
+
 #define BL_CONFIG_DEFAULT_PATH BOOTLINK_SYSCONFDIR "/linkmgr.conf"
 
 enum bl_dhcp_mode { BL_DHCP_FULL = 0, BL_DHCP_PROXY = 1 };

@@ -1,0 +1,580 @@
+/* linkctl backup / restore.
+ *
+ * Backup runs while everything runs: the database is copied with SQLite's online backup API (a
+ * consistent snapshot), and the file list comes from that snapshot. Base images and committed
+ * layers never change once recorded, so copying them live is safe. Persistent overlays
+ * (--overlays) of running clients are copied as they are at that moment, like a disk after a
+ * power cut: the engine's crash guarantees make that a valid overlay.
+ *
+ * Files are copied sparse (holes stay holes) with their mtime, which is part of a base
+ * image's identity. Each file's checksum is SHA-256 over its size and the SHA-256 of each
+ * 1 MiB chunk, with hole chunks hashed without being read: independent of how a filesystem
+ * lays out holes, so the copy verifies against the original.
+ *
+ * MANIFEST is written last (tmp + fsync + rename): a backup without one is incomplete.
+ * Restore verifies every checksum and every destination before it changes anything.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cli.h"
+#include "error.h"
+#include "sha256.h"
+#include "validate.h"
+
+#define CHUNK (1u << 20)
+#define MANIFEST_MAGIC "bootlink-backup 1"
+
+struct entry {
+	char sum[65];
+	uint64_t size;
+	int64_t mtime_ns;
+	char *rel;		/* path inside the backup */
+	char *orig;		/* where it lives on the server ("-" for the database) */
+};
+
+struct manifest {
+	int schema;
+	struct entry *e;
+	size_t n, cap;
+};
+
+static void manifest_free(struct manifest *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->e[i].rel);
+		free(m->e[i].orig);
+	}
+	free(m->e);
+	memset(m, 0, sizeof(*m));
+}
+
+static struct entry *manifest_add(struct manifest *m)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct entry *e = realloc(m->e, cap * sizeof(*e));
+		if (!e)
+			return NULL;
+		m->e = e;
+		m->cap = cap;
+	}
+	memset(&m->e[m->n], 0, sizeof(m->e[0]));
+	return &m->e[m->n++];
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Checksums src and, if dst is not NULL, copies it there sparse (dst created 0600, must not
+ * exist). Fills e->sum/size/mtime_ns. Returns 0 or -errno with a message. */
+static int copy_sum(const char *src, const char *dst, struct entry *e)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, r = 0;
+	struct stat st;
+	struct sha256 all, ch;
+	uint8_t d[32], zero_d[32], *buf = NULL;
+	size_t zero_len = 0;
+
+	if (in < 0)
+		return bl_fail(-errno, "%s: %s", src, strerror(errno));
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = bl_fail(-EINVAL, "%s: not a regular file", src);
+		goto out;
+	}
+	if (!(buf = malloc(CHUNK))) {
+		r = bl_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (dst && (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		r = bl_fail(-errno, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	uint64_t size = (uint64_t)st.st_size;
+	uint8_t sz[8];
+	for (int i = 0; i < 8; i++)
+		sz[i] = (uint8_t)(size >> (56 - 8 * i));
+	sha256_init(&all);
+	sha256_update(&all, sz, 8);
+	for (uint64_t off = 0; off < size; off += CHUNK) {
+		size_t len = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+		off_t data = lseek(in, (off_t)off, SEEK_DATA);
+		bool hole = (data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + len);
+		if (!hole) {
+			ssize_t got = 0;
+			for (size_t done = 0; done < len; done += (size_t)got) {
+				got = pread(in, buf + done, len - done, (off_t)(off + done));
+				if (got <= 0) {
+					r = bl_fail(got < 0 ? -errno : -EIO, "%s: read at %" PRIu64
+						    ": %s", src, off + done, got < 0 ? strerror(errno) :
+						    "file shrank while being read");
+					goto out;
+				}
+			}
+			hole = all_zero(buf, len);
+		}
+		if (hole) {
+			if (zero_len != len) {
+				memset(buf, 0, len);
+				sha256_init(&ch);
+				sha256_update(&ch, buf, len);
+				sha256_final(&ch, zero_d);
+				zero_len = len;
+			}
+			sha256_update(&all, zero_d, 32);
+			continue;
+		}
+		sha256_init(&ch);
+		sha256_update(&ch, buf, len);
+		sha256_final(&ch, d);
+		sha256_update(&all, d, 32);
+		if (out >= 0 && pwrite(out, buf, len, (off_t)off) != (ssize_t)len) {
+			r = bl_fail(-errno, "%s: write: %s", dst, strerror(errno));
+			goto out;
+		}
+	}
+	sha256_final(&all, d);
+	sha256_hex(d, e->sum);
+	e->size = size;
+	e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (out >= 0) {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		if (ftruncate(out, (off_t)size) < 0 || fsync(out) < 0 || futimens(out, ts) < 0)
+			r = bl_fail(-errno, "%s: %s", dst, strerror(errno));
+	}
+out:
+	free(buf);
+	close(in);
+	if (out >= 0) {
+		close(out);
+		if (r < 0)
+			unlink(dst);
+	}
+	return r;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return bl_fail(-errno, "%s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return bl_fail(-errno, "%s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+/* SQLite online backup of one open database into a file path. */
+static int db_copy(sqlite3 *from, const char *to_path, bool standalone)
+{
+	sqlite3 *to;
+	int rc;
+
+	if (sqlite3_open_v2(to_path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) {
+		int r = bl_fail(-EIO, "%s: %s", to_path, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return r;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+	if (!b) {
+		int r = bl_fail(-EIO, "%s: backup: %s", to_path, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return r;
+	}
+	/* all pages in one step, retrying while a writer holds the lock */
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(50);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		int r = bl_fail(-EIO, "%s: backup: %s", to_path, sqlite3_errstr(rc));
+		sqlite3_close(to);
+		return r;
+	}
+	/* a backup file must be one self-contained file; a live database keeps its WAL mode */
+	rc = standalone ? sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) :
+	     SQLITE_OK;
+	sqlite3_close(to);
+	return rc == SQLITE_OK ? 0 : bl_fail(-EIO, "%s: cannot finish the copy", to_path);
+}
+
+/* Adds src to the backup as rel (copying it). */
+static int backup_file(const char *dir, const char *rel, const char *src, struct manifest *m)
+{
+	char dst[2 * PATH_MAX + 64];
+	struct entry *e = manifest_add(m);
+
+	if (!e)
+		return bl_fail(-ENOMEM, "out of memory");
+	snprintf(dst, sizeof(dst), "%s/%s", dir, rel);
+	e->rel = strdup(rel);
+	e->orig = strdup(src);
+	if (!e->rel || !e->orig)
+		return bl_fail(-ENOMEM, "out of memory");
+	return copy_sum(src, dst, e);
+}
+
+static int write_manifest(const char *dir, const struct manifest *m)
+{
+	char tmp[PATH_MAX + 32], fin[PATH_MAX + 32];
+
+	snprintf(tmp, sizeof(tmp), "%s/MANIFEST.tmp", dir);
+	snprintf(fin, sizeof(fin), "%s/MANIFEST", dir);
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return bl_fail(-errno, "%s: %s", tmp, strerror(errno));
+	fprintf(f, "%s\nschema %d\n", MANIFEST_MAGIC, m->schema);
+	for (size_t i = 0; i < m->n; i++)
+		fprintf(f, "file %s %" PRIu64 " %" PRId64 " %s %s\n", m->e[i].sum, m->e[i].size,
+			m->e[i].mtime_ns, m->e[i].rel, m->e[i].orig);
+	if (fflush(f) || fsync(fileno(f)) || fclose(f))
+		return bl_fail(-EIO, "%s: write failed", tmp);
+	if (rename(tmp, fin) < 0)
+		return bl_fail(-errno, "%s: %s", fin, strerror(errno));
+	return 0;
+}
+
+static int flag_opt(int c, const char *arg, void *ctx)
+{
+	(void)c;
+	(void)arg;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "overlays", no_argument, NULL, 'o' },
+					      { 0, 0, 0, 0 } };
+	static const char usage[] = "DIR [--overlays]";
+	struct manifest m = { 0 };
+	bool overlays = false;
+	char dir[PATH_MAX], p[2 * PATH_MAX + 64], rel[2 * PATH_MAX];
+	struct bl_db *snap = NULL;
+	int first, r;
+
+	r = parse_opts(argc, argv, "backup", usage,
+		       "Backs up, while everything runs, the database (consistent snapshot), every "
+		       "image file and\nversion layer (sparse, with checksums), the configuration "
+		       "and, with --overlays, the\npersistent clients' overlays. DIR must not exist "
+		       "or be empty.", opts, flag_opt, &overlays, &first);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first != 1)
+		return usage_error("backup", usage, "expected DIR");
+	if (bl_path_absolute(argv[first], dir) < 0)
+		return fail_last(cli);
+	if (cli_db(cli))
+		return EXIT_FAILED;
+	if (mkdir_p(dir, 0700) < 0)
+		return fail_last(cli);
+	if (rmdir(dir) < 0 || mkdir(dir, 0700) < 0)	/* only an empty DIR can be removed */
+		return fail(cli, "backup directory %s: %s", dir, errno == ENOTEMPTY ||
+			    errno == EEXIST ? "not empty" : strerror(errno));
+	/* 1. the database snapshot */
+	snprintf(p, sizeof(p), "%s/bootlink.db", dir);
+	if (db_copy(bl_db_handle(cli->db), p, true) < 0 || bl_db_open(p, BL_DB_READONLY, NULL, &snap) < 0)
+		return fail_last(cli);
+	m.schema = bl_db_schema_version(snap);
+	struct entry *e = manifest_add(&m);
+	if (!e || copy_sum(p, NULL, e) < 0 || !(e->rel = strdup("bootlink.db")) ||
+	    !(e->orig = strdup("-"))) {
+		r = fail_last(cli);
+		goto out;
+	}
+	/* 2. files named by the snapshot */
+	struct bl_image *imgs;
+	size_t ni;
+	if (bl_db_image_list(snap, &imgs, &ni) < 0) {
+		r = fail_last(cli);
+		goto out;
+	}
+	uint64_t bytes = 0;
+	size_t files = 0;
+	snprintf(p, sizeof(p), "%s/files/images", dir);
+	r = mkdir_p(p, 0700);
+	snprintf(p, sizeof(p), "%s/files/layers", dir);
+	if (r == 0)
+		r = mkdir_p(p, 0700);
+	for (size_t i = 0; i < ni && r == 0; i++) {
+		snprintf(rel, sizeof(rel), "files/images/%lld-%s", (long long)imgs[i].id,
+			 strrchr(imgs[i].path, '/') + 1);
+		r = backup_file(dir, rel, imgs[i].path, &m);
+		struct bl_version *v;
+		size_t nv;
+		if (r == 0 && bl_db_versions(snap, imgs[i].id, &v, &nv) >= 0) {
+			for (size_t k = 0; k < nv && r == 0; k++) {
+				if (v[k].state != BL_VERSION_COMMITTED)
+					continue;
+				snprintf(rel, sizeof(rel), "files/layers/%s",
+					 strrchr(v[k].layer_path, '/') + 1);
+				r = backup_file(dir, rel, v[k].layer_path, &m);
+			}
+			bl_versions_free(v, nv);
+		}
+	}
+	bl_images_free(imgs, ni);
+	if (r == 0 && overlays) {
+		struct bl_client *cl;
+		size_t nc;
+		snprintf(p, sizeof(p), "%s/files/overlays", dir);
+		if ((r = mkdir_p(p, 0700)) == 0 && (r = bl_db_client_list(snap, &cl, &nc)) >= 0) {
+			r = 0;
+			for (size_t i = 0; i < nc && r == 0; i++) {
+				char ovl[PATH_MAX];
+				overlay_path(cli, cl[i].mac, ovl, sizeof(ovl));
+				if (cl[i].mode != BL_MODE_PERSISTENT || access(ovl, F_OK) < 0)
+					continue;
+				snprintf(rel, sizeof(rel), "files/overlays/%s", strrchr(ovl, '/') + 1);
+				r = backup_file(dir, rel, ovl, &m);
+			}
+			bl_clients_free(cl, nc);
+		}
+	}
+	/* 3. the configuration, if there is a file */
+	if (r == 0 && cli->cfg.path)
+		r = backup_file(dir, "linkmgr.conf", cli->cfg.path, &m);
+	if (r == 0)
+		r = write_manifest(dir, &m);
+	if (r < 0) {
+		r = fail(cli, "backup %s failed (incomplete, no MANIFEST): %s", dir, bl_last_error());
+		goto out;
+	}
+	for (size_t i = 0; i < m.n; i++)
+		bytes += m.e[i].size;
+	files = m.n;
+	if (cli->json) {
+		struct bl_json j;
+		bl_json_init(&j);
+		bl_json_obj(&j);
+		bl_json_kv_bool(&j, "ok", true);
+		bl_json_kv_str(&j, "dir", dir);
+		bl_json_kv_int(&j, "schema", m.schema);
+		bl_json_key(&j, "files");
+		bl_json_arr(&j);
+		for (size_t i = 0; i < m.n; i++) {
+			bl_json_obj(&j);
+			bl_json_kv_str(&j, "path", m.e[i].rel);
+			bl_json_kv_str(&j, "source", m.e[i].orig);
+			bl_json_kv_uint(&j, "size", m.e[i].size);
+			bl_json_kv_str(&j, "sha256", m.e[i].sum);
+			bl_json_end(&j);
+		}
+		bl_json_end(&j);
+		bl_json_end(&j);
+		r = print_json(cli, &j);
+	} else {
+		char h[32];
+		printf("backup written to %s: %zu file(s), %s (logical), schema %d\n", dir, files,
+		       human_bytes(bytes, h, sizeof(h)), m.schema);
+		r = EXIT_OK;
+	}
+out:
+	bl_db_close(snap);
+	manifest_free(&m);
+	return r;
+}
+
+static int read_manifest(const char *dir, struct manifest *m)
+{
+	char p[2 * PATH_MAX + 64], line[PATH_MAX * 2 + 256];
+
+	snprintf(p, sizeof(p), "%s/MANIFEST", dir);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return bl_fail(-errno, "%s: %s (not a complete bootlink backup)", p, strerror(errno));
+	int r = 0;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, MANIFEST_MAGIC "\n", sizeof(MANIFEST_MAGIC)))
+		r = bl_fail(-EINVAL, "%s: not a bootlink backup manifest", p);
+	if (r == 0 && (!fgets(line, sizeof(line), f) || sscanf(line, "schema %d", &m->schema) != 1))
+		r = bl_fail(-EINVAL, "%s: no schema line", p);
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		char sum[65], rel[PATH_MAX], orig[PATH_MAX];
+		uint64_t size;
+		int64_t mt;
+		if (sscanf(line, "file %64s %" SCNu64 " %" SCNd64 " %4095s %4095s", sum, &size, &mt,
+			   rel, orig) != 5 || strstr(rel, "..") || rel[0] == '/' ||
+		    (strcmp(orig, "-") && bl_path_check("restored file", orig) < 0)) {
+			r = bl_fail(-EINVAL, "%s: malformed line: %.80s", p, line);
+			break;
+		}
+		struct entry *e = manifest_add(m);
+		if (!e || !(e->rel = strdup(rel)) || !(e->orig = strdup(orig))) {
+			r = bl_fail(-ENOMEM, "out of memory");
+			break;
+		}
+		memcpy(e->sum, sum, sizeof(sum));
+		e->size = size;
+		e->mtime_ns = mt;
+	}
+	fclose(f);
+	return r;
+}
+
+/* Copies a verified backup file to its destination through a temporary name. */
+static int restore_file(const char *src, const char *dst)
+{
+	char tmp[2 * PATH_MAX + 96];
+	struct entry e;
+
+	snprintf(tmp, sizeof(tmp), "%s.restoring", dst);
+	unlink(tmp);
+	char *slash = strrchr(tmp, '/');
+	if (slash && slash != tmp) {
+		*slash = '\0';
+		int r = mkdir_p(tmp, 0755);
+		*slash = '/';
+		if (r < 0)
+			return r;
+	}
+	int r = copy_sum(src, tmp, &e);
+	if (r == 0 && rename(tmp, dst) < 0)
+		r = bl_fail(-errno, "%s: %s", dst, strerror(errno));
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int cmd_restore(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+					      { 0, 0, 0, 0 } };
+	static const char usage[] = "DIR [--force]";
+	struct manifest m = { 0 };
+	bool force = false;
+	char dir[PATH_MAX], p[2 * PATH_MAX + 64];
+	int first, r;
+
+	r = parse_opts(argc, argv, "restore", usage,
+		       "Restores a backup: verifies every checksum and refuses a backup from a newer "
+		       "schema before\ntouching anything, then puts back image files, layers and "
+		       "overlays that are missing or\ndiffer (--force: also overwrite differing "
+		       "ones, which corrupts clients using them), the\ndatabase, and the "
+		       "configuration (as FILE.restored if one exists and differs).", opts,
+		       flag_opt, &force, &first);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first != 1)
+		return usage_error("restore", usage, "expected DIR");
+	if (bl_path_absolute(argv[first], dir) < 0 || read_manifest(dir, &m) < 0)
+		return fail_last(cli);
+	if (cli_config(cli))
+		goto fail_out;
+	if (m.schema > BL_DB_SCHEMA_VERSION) {
+		r = fail(cli, "backup %s has database schema %d, newer than this linkctl "
+			 "understands (%d); restore it with a newer bootlink", dir, m.schema,
+			 BL_DB_SCHEMA_VERSION);
+		goto out;
+	}
+	/* 1. verify everything first */
+	int changed = 0, same = 0;
+	bool *skip = calloc(m.n + 1, sizeof(bool));
+	if (!skip) {
+		r = fail(cli, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < m.n; i++) {
+		struct entry now;
+		snprintf(p, sizeof(p), "%s/%s", dir, m.e[i].rel);
+		if (copy_sum(p, NULL, &now) < 0 || strcmp(now.sum, m.e[i].sum) || now.size != m.e[i].size) {
+			r = fail(cli, "backup %s: %s is damaged (%s); nothing was restored", dir,
+				 m.e[i].rel, *bl_last_error() && access(p, F_OK) ? bl_last_error() :
+				 "checksum mismatch");
+			free(skip);
+			goto out;
+		}
+	}
+	/* 2. destinations: equal ones are skipped, differing ones need --force */
+	const char *conf_dst = cli->config_path ? cli->config_path : BL_CONFIG_DEFAULT_PATH;
+	for (size_t i = 0; i < m.n; i++) {
+		struct entry now;
+		const char *dst = !strcmp(m.e[i].rel, "linkmgr.conf") ? conf_dst : m.e[i].orig;
+		if (!strcmp(dst, "-"))
+			continue;
+		if (access(dst, F_OK) < 0)
+			continue;
+		if (copy_sum(dst, NULL, &now) == 0 && !strcmp(now.sum, m.e[i].sum)) {
+			skip[i] = true;
+			same++;
+			continue;
+		}
+		if (!force && strcmp(m.e[i].rel, "linkmgr.conf") != 0) {
+			r = fail(cli, "%s exists and differs from the backup; nothing was restored "
+				 "(--force overwrites it, breaking clients that use it)", dst);
+			free(skip);
+			goto out;
+		}
+	}
+	/* 3. files */
+	for (size_t i = 0; i < m.n; i++) {
+		if (skip[i] || !strcmp(m.e[i].orig, "-"))
+			continue;
+		char dst[2 * PATH_MAX + 64];
+		snprintf(p, sizeof(p), "%s/%s", dir, m.e[i].rel);
+		if (!strcmp(m.e[i].rel, "linkmgr.conf"))
+			snprintf(dst, sizeof(dst), "%s%s", conf_dst,
+				 access(conf_dst, F_OK) == 0 ? ".restored" : "");
+		else
+			snprintf(dst, sizeof(dst), "%s", m.e[i].orig);
+		if (restore_file(p, dst) < 0) {
+			r = fail(cli, "%s (restore stopped; files restored so far are complete and "
+				 "verified)", bl_last_error());
+			free(skip);
+			goto out;
+		}
+		changed++;
+		if (!cli->json)
+			printf("restored %s\n", dst);
+	}
+	free(skip);
+	/* 4. the database, last: it then names only files that are in place */
+	snprintf(p, sizeof(p), "%s/bootlink.db", dir);
+	sqlite3 *src;
+	if (cli_db(cli))
+		goto fail_out;
+	if (sqlite3_open_v2(p, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    db_copy(src, cli->db_path ? cli->db_path : cli->cfg.db_path, false) < 0) {
+		sqlite3_close(src);
+		goto fail_out;
+	}
+	sqlite3_close(src);
+	/* reopen: migrates an older backup's schema */
+	bl_db_close(cli->db);
+	cli->db = NULL;
+	if (cli_db(cli))
+		goto out_fail_noprint;
+	char what[PATH_MAX + 128];
+	snprintf(what, sizeof(what), "restored backup %s: database, %d file(s) written, %d already "
+		 "in place", dir, changed, same);
+	r = report_change(cli, "backup", what, NULL, NULL);
+	goto out;
+fail_out:
+	r = fail_last(cli);
+	goto out;
+out_fail_noprint:
+	r = EXIT_FAILED;
+out:
+	manifest_free(&m);
+	return r;
+}

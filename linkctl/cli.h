@@ -1,0 +1,90 @@
+/* linkctl internals: the context every subcommand gets and the helpers they share. */
+#ifndef LC_CLI_H
+#define LC_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "json-read.h"
+#include "json.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	const char *config_path;	/* --config, NULL = default */
+	const char *db_path;		/* --db, NULL = from config */
+	bool json;			/* --json */
+	struct bl_config cfg;
+	bool cfg_loaded;
+	struct bl_db *db;
+	struct jv *status;		/* linkmgr's status reply, fetched once */
+	bool status_tried;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);	/* argv[0] = subcommand name */
+	const char *usage;	/* "MAC --image NAME [--name HOST] ..." */
+	const char *help;	/* one-line description */
+};
+
+/* Subcommand groups (each file exports its table). */
+extern const struct command image_commands[];
+extern const struct command client_commands[];
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_doctor(struct cli *cli, int argc, char **argv);
+int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_boot_options(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);
+
+/* Reports an error (stderr, and {"ok":false,...} on stdout with --json); returns EXIT_FAILED. */
+int fail(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same for a libbllink failure: prints bl_last_error(). */
+int fail_last(struct cli *cli);
+/* Usage error for a subcommand; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Parses subcommand options. spec: getopt_long option table; handles --help (prints usage,
+ * returns 1 so the caller exits 0) and unknown options (returns -1). Otherwise 0 and *optind_out
+ * is the first positional. */
+struct option;
+int parse_opts(int argc, char **argv, const char *cmd, const char *usage, const char *help,
+	       const struct option *opts, int (*on_opt)(int c, const char *arg, void *ctx),
+	       void *ctx, int *optind_out);
+
+int cli_config(struct cli *cli);	/* loads the configuration once */
+int cli_db(struct cli *cli);		/* opens (creating) the database once */
+
+/* MAC argument in any spelling -> normalized; prints the error. */
+int arg_mac(struct cli *cli, const char *in, char out[18]);
+
+/* After a change: logs the event, asks linkmgr to reconcile and says what happened.
+ * `what` is the human sentence of the change ("client 52:54:... linked to 'win10'"). With
+ * --json prints {"ok":true,"change":what,"applied":bool,...extra} where extra (may be NULL)
+ * is a function adding members. */
+int report_change(struct cli *cli, const char *object, const char *what,
+		  void (*extra)(struct bl_json *j, void *ctx), void *ctx);
+
+/* linkmgr's status reply (NULL if linkmgr is not reachable; reason in *why if non-NULL). */
+const struct jv *linkmgr_status(struct cli *cli, const char **why);
+/* The entry for mac in linkmgr's status ("clients":[{"mac":...}]), NULL if unknown. */
+const struct jv *linkmgr_client(struct cli *cli, const char *mac);
+/* 1 online, 0 offline, -1 unknown (linkmgr not running). */
+int client_online(struct cli *cli, const char *mac);
+
+/* Prints a JSON document from the writer and frees it; returns EXIT_OK or EXIT_FAILED. */
+int print_json(struct cli *cli, struct bl_json *j);
+
+/* The overlay file of a client (file backend: <overlay_dir>/<mac12>.ovl). */
+void overlay_path(struct cli *cli, const char *mac, char *out, size_t len);
+/* Allocated bytes of a file (st_blocks), -1 if missing. */
+int64_t file_allocated(const char *path);
+/* "20.0 GiB" */
+const char *human_bytes(uint64_t v, char *buf, size_t len);
+const char *mode_name(enum bl_mode m);
+
+#endif

@@ -1,0 +1,216 @@
+/* linkctl status, boot-options, events. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "error.h"
+#include "ipxe.h"
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	struct bl_link *links;
+	size_t n;
+	int first, r;
+	const char *why;
+
+	r = parse_opts(argc, argv, "status", "",
+		       "Every client with online/offline, image and version, I/O counters and "
+		       "overlay usage.\nOnline state and counters come from linkmgr.", NULL, NULL,
+		       NULL, &first);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc != first)
+		return usage_error("status", "", "no arguments expected");
+	if (cli_db(cli))
+		return EXIT_FAILED;
+	if (bl_db_load_links(cli->db, &links, &n) < 0)
+		return fail_last(cli);
+	const struct jv *st = linkmgr_status(cli, &why);
+	struct bl_json j;
+	bl_json_init(&j);
+	bl_json_obj(&j);
+	bl_json_kv_bool(&j, "linkmgr_running", st != NULL);
+	if (!st)
+		bl_json_kv_str(&j, "linkmgr_error", why);
+	bl_json_key(&j, "clients");
+	bl_json_arr(&j);
+	if (!cli->json) {
+		if (!st)
+			printf("linkmgr: not running (%s); online state and I/O unknown\n", why);
+		printf("%-17s %-14s %-14s %-9s %-7s %12s %12s %10s\n", "MAC", "NAME", "IMAGE",
+		       "VERSION", "ONLINE", "READ", "WRITTEN", "OVERLAY");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bl_link *l = &links[i];
+		const struct bl_client *c = &l->client;
+		const struct jv *cs = linkmgr_client(cli, c->mac);
+		char ovl[PATH_MAX];
+		overlay_path(cli, c->mac, ovl, sizeof(ovl));
+		int64_t used = file_allocated(ovl);
+		bool pending = c->booted_version >= 0 && c->booted_version != l->current_version &&
+			       c->role != BL_ROLE_SUPER;
+		int on = st ? jv_bool(cs, "online", false) : -1;
+		/* linkmgr counts LUN I/O in MiB (what LIO's statistics give) */
+		int64_t rd = jv_int(cs, "read_mb", -1), wr = jv_int(cs, "write_mb", -1);
+		rd = rd < 0 ? -1 : rd << 20;
+		wr = wr < 0 ? -1 : wr << 20;
+		if (cs && jv_get(cs, "overlay_bytes"))
+			used = jv_int(cs, "overlay_bytes", used);
+		bl_json_obj(&j);
+		bl_json_kv_str(&j, "mac", c->mac);
+		bl_json_kv_str(&j, "hostname", c->hostname);
+		bl_json_kv_str(&j, "image", l->image_name);
+		bl_json_kv_bool(&j, "enabled", c->enabled);
+		bl_json_kv_str(&j, "mode", mode_name(c->mode));
+		bl_json_kv_str(&j, "role", c->role == BL_ROLE_SUPER ? "super" : "normal");
+		bl_json_kv_int(&j, "booted_version", c->booted_version);
+		bl_json_kv_int(&j, "current_version", l->current_version);
+		bl_json_kv_bool(&j, "update_pending", pending);
+		if (on < 0)
+			bl_json_kv_str(&j, "online", NULL);
+		else
+			bl_json_kv_bool(&j, "online", on);
+		bl_json_kv_int(&j, "read_bytes", rd);
+		bl_json_kv_int(&j, "write_bytes", wr);
+		bl_json_kv_int(&j, "overlay_bytes", used);
+		bl_json_end(&j);
+		if (cli->json)
+			continue;
+		char ver[48], a[32], b[32], u[32];
+		if (c->role == BL_ROLE_SUPER && l->building)
+			snprintf(ver, sizeof(ver), "%d>%d", l->current_version, l->building->number);
+		else if (c->booted_version < 0)
+			snprintf(ver, sizeof(ver), "%d", l->current_version);
+		else
+			snprintf(ver, sizeof(ver), "%d%s", c->booted_version, pending ? "*" : "");
+		printf("%-17s %-14.14s %-14.14s %-9s %-7s %12s %12s %10s%s%s\n", c->mac,
+		       c->hostname ? c->hostname : "-", l->image_name, ver,
+		       !c->enabled ? "disabled" : on < 0 ? "?" : on ? "yes" : "no",
+		       rd < 0 ? "-" : human_bytes((uint64_t)rd, a, sizeof(a)),
+		       wr < 0 ? "-" : human_bytes((uint64_t)wr, b, sizeof(b)),
+		       used < 0 ? "-" : human_bytes((uint64_t)used, u, sizeof(u)),
+		       pending ? "  update pending" : "",
+		       c->role == BL_ROLE_SUPER ? "  super" : "");
+	}
+	bl_json_end(&j);
+	bl_json_end(&j);
+	bl_links_free(links, n);
+	if (cli->json)
+		return print_json(cli, &j);
+	free(bl_json_finish(&j));
+	if (n == 0)
+		printf("(no clients)\n");
+	else
+		printf("(* update pending: the client runs an older version until its next boot, or "
+		       "for a persistent client until `linkctl client reset`)\n");
+	return EXIT_OK;
+}
+
+/* The boot file each firmware type needs; same names linkmgr's dnsmasq configuration uses. */
+static const struct {
+	const char *firmware, *arch, *file;
+} boot_files[] = {
+	{ "bios", "0 (x86 BIOS)", "undionly.kpxe" },
+	{ "uefi", "7, 9 (x64 UEFI)", "ipxe.efi" },
+	{ "ipxe", "user-class \"iPXE\" (second stage)", BL_IPXE_SUBDIR "/" BL_IPXE_DISPATCH },
+};
+
+int cmd_boot_options(struct cli *cli, int argc, char **argv)
+{
+	int first, r;
+
+	r = parse_opts(argc, argv, "boot-options", "",
+		       "Prints DHCP option 66 (next-server / TFTP server) and 67 (boot file name) "
+		       "per firmware\ntype, for sites whose DHCP server is not bootlink's dnsmasq. "
+		       "iPXE clients must get the\n\"ipxe\" file, others the file for their "
+		       "firmware (match on option 93, client architecture).", NULL, NULL, NULL,
+		       &first);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc != first)
+		return usage_error("boot-options", "", "no arguments expected");
+	if (cli_config(cli))
+		return EXIT_FAILED;
+	const char *srv = *cli->cfg.server_address ? cli->cfg.server_address :
+			  jv_str(linkmgr_status(cli, NULL), "server", NULL);
+	if (!srv)
+		return fail(cli, "the server address is not configured and linkmgr is not running to "
+			    "report the detected one; set server_address in %s",
+			    cli->cfg.path ? cli->cfg.path : BL_CONFIG_DEFAULT_PATH);
+	struct bl_json j;
+	bl_json_init(&j);
+	bl_json_obj(&j);
+	bl_json_kv_str(&j, "next_server", srv);
+	bl_json_key(&j, "boot_files");
+	bl_json_obj(&j);
+	for (size_t i = 0; i < sizeof(boot_files) / sizeof(boot_files[0]); i++)
+		bl_json_kv_str(&j, boot_files[i].firmware, boot_files[i].file);
+	bl_json_end(&j);
+	bl_json_end(&j);
+	if (cli->json)
+		return print_json(cli, &j);
+	free(bl_json_finish(&j));
+	printf("option 66 (next-server, TFTP server): %s\n", srv);
+	for (size_t i = 0; i < sizeof(boot_files) / sizeof(boot_files[0]); i++)
+		printf("option 67 (boot file) for %-4s [%s]: %s\n", boot_files[i].firmware,
+		       boot_files[i].arch, boot_files[i].file);
+	return EXIT_OK;
+}
+
+static int limit_opt(int c, const char *arg, void *ctx)
+{
+	char *end;
+	(void)c;
+	*(long *)ctx = strtol(arg, &end, 10);
+	if (*end || end == arg || *(long *)ctx < 0)
+		return usage_error("events", "[--limit N]", "--limit needs a number"), -1;
+	return 0;
+}
+
+int cmd_events(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "limit", required_argument, NULL, 'l' },
+					      { 0, 0, 0, 0 } };
+	long limit = 50;
+	struct bl_event *ev;
+	size_t n;
+	int first, r;
+
+	r = parse_opts(argc, argv, "events", "[--limit N]",
+		       "Recent changes (newest first); --limit 0 shows all.", opts, limit_opt, &limit,
+		       &first);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (argc != first)
+		return usage_error("events", "[--limit N]", "no arguments expected");
+	if (cli_db(cli))
+		return EXIT_FAILED;
+	if (bl_db_list_events(cli->db, (size_t)limit, &ev, &n) < 0)
+		return fail_last(cli);
+	struct bl_json j;
+	bl_json_init(&j);
+	bl_json_arr(&j);
+	for (size_t i = 0; i < n; i++) {
+		bl_json_obj(&j);
+		bl_json_kv_int(&j, "ts", ev[i].ts);
+		bl_json_kv_str(&j, "object", ev[i].object);
+		bl_json_kv_str(&j, "message", ev[i].message);
+		bl_json_end(&j);
+		if (!cli->json) {
+			char t[32];
+			time_t ts = (time_t)ev[i].ts;
+			strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S", localtime(&ts));
+			printf("%s  %-26s %s\n", t, ev[i].object, ev[i].message);
+		}
+	}
+	bl_json_end(&j);
+	bl_events_free(ev, n);
+	if (cli->json)
+		return print_json(cli, &j);
+	free(bl_json_finish(&j));
+	return EXIT_OK;
+}
