@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Replaces path with content only if it differs: writes "<path>.tmp", fsyncs, renames, so a
- * reader (dnsmasq, the TFTP server) sees the old or the new file, never a torn one.
+/* Replaces path with content only if it differs: writes "<path>.tmp" and renames it, so a
+ * reader (dnsmasq, the TFTP server) sees the old or the new file, never a torn one. Not
+ * fsync'ed: for regenerated files only (see files.c).
  * Returns 1 if the file was written, 0 if it already had this content, or a negative errno. */
 int bl_write_if_changed(const char *path, const void *content, size_t len, mode_t mode);
 

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
 #include "plan.h"
 #include "storage.h"
 #include "validate.h"
+
+#define RENEW_THREADS 8
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -123,9 +126,17 @@ static bool key_failed(const struct fail_ctx *f, const char *mac)
 	return false;
 }
 
-/* Decides about l's disk; fills w (serve, locator, CHAP) and returns the script kind. */
-static enum bl_ipxe_kind want_client(struct bl_mgr *m, const struct bl_link *l,
-				     struct bl_want *w, struct bl_storage_loc *loc)
+/* Per-client working state of one pass. */
+struct item {
+	enum bl_ipxe_kind kind;
+	bool vol, exists, renew;
+	int renew_rc, version;		/* result of the renewal */
+	char renew_err[256];
+};
+
+/* Decides about l's disk (step 1, no side effects): fills w's CHAP and it->renew. */
+static enum bl_ipxe_kind decide(struct bl_mgr *m, const struct bl_link *l, struct bl_want *w,
+				struct item *it)
 {
 	const struct bl_client *c = &l->client;
 	const struct bl_config *cfg = m->cfg;
@@ -145,49 +156,100 @@ static enum bl_ipxe_kind want_client(struct bl_mgr *m, const struct bl_link *l,
 		w->chap_user = c->chap_user;
 		w->chap_secret = c->chap_secret;
 	}
-	bool vol = c->mode == BL_MODE_VOLATILE && c->role != BL_ROLE_SUPER;
+	it->vol = c->mode == BL_MODE_VOLATILE && c->role != BL_ROLE_SUPER;
 	bool boot = booting(m, c->mac);
-	bool exists = bl_storage_exists(cfg, l);
-	bool need_new = !exists || c->booted_version < 0 || c->reset != BL_RESET_NONE
-			|| (vol && c->booted_version != l->current_version);
-	bool now = !exists || boot || c->reset == BL_RESET_NOW;
+	it->exists = bl_storage_exists(cfg, l);
+	bool need_new = !it->exists || c->booted_version < 0 || c->reset != BL_RESET_NONE
+			|| (it->vol && c->booted_version != l->current_version);
+	bool now = !it->exists || boot || c->reset == BL_RESET_NOW;
 	if (need_new && !now) {
 		struct bl_plan_params pp = plan_params(m);
 		struct bl_cfs_status s;
 		now = bl_cfs_client_status(&m->cfs, &pp, c->mac, &s) == 0 && !s.online;
 	}
-	if (need_new && now) {
-		if (m->dry_run) {
-			fprintf(m->out, "# would create a new disk for %s on image '%s' version %d\n",
-				c->mac, l->image_name, l->current_version);
-			w->recreate = exists;
-		} else {
-			int version;
-			int r = bl_storage_renew(cfg, l, &version);
-			if (r < 0) {
-				say("%s", bl_last_error());
-				if (!exists)
-					return BL_IPXE_UNAVAILABLE;
-			} else {
-				w->recreate = exists;
-				if (bl_db_set_booted_version(m->db, c->mac, version) < 0)
-					say("client %s: cannot record its version: %s", c->mac,
-					    bl_last_error());
-				bl_db_log_event(m->db, c->mac, "new disk on image '%s' version %d",
-						l->image_name, version);
-			}
-		}
-	}
-	if (boot && vol)
+	it->renew = need_new && now;
+	if (boot && it->vol)
 		w->recreate = true;
-	if (bl_storage_locate(cfg, l, vol, loc) < 0) {
+	return BL_IPXE_BOOT;
+}
+
+/* Step 2: renewals run on a few threads: creating an overlay is mostly waiting for its
+ * fsyncs, which overlap well (a first pass over a new room of PCs creates them all). */
+struct renew_job {
+	struct bl_mgr *m;
+	const struct bl_link *links;
+	struct item *items;
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+static void *renew_worker(void *arg)
+{
+	struct renew_job *j = arg;
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		while (j->next < j->n && !j->items[j->next].renew)
+			j->next++;
+		size_t i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n)
+			return NULL;
+		struct item *it = &j->items[i];
+		it->renew_rc = bl_storage_renew(j->m->cfg, &j->links[i], &it->version);
+		if (it->renew_rc < 0)
+			snprintf(it->renew_err, sizeof(it->renew_err), "%s", bl_last_error());
+	}
+}
+
+static void renew_all(struct bl_mgr *m, const struct bl_link *links, struct item *items,
+		      size_t n)
+{
+	struct renew_job j = { m, links, items, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	size_t todo = 0;
+	for (size_t i = 0; i < n; i++)
+		todo += items[i].renew;
+	pthread_t t[RENEW_THREADS];
+	size_t nt = 0;
+	while (todo > 1 && nt < RENEW_THREADS && nt < todo
+	       && pthread_create(&t[nt], NULL, renew_worker, &j) == 0)
+		nt++;
+	renew_worker(&j);	/* also the fallback when no thread could start */
+	for (size_t i = 0; i < nt; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* Step 3: results into the wanted state and the database (one transaction for all). */
+static void finish_client(struct bl_mgr *m, const struct bl_link *l, struct bl_want *w,
+			  struct item *it, struct bl_storage_loc *loc)
+{
+	const struct bl_client *c = &l->client;
+	if (it->kind != BL_IPXE_BOOT)
+		return;
+	if (it->renew && m->dry_run) {
+		fprintf(m->out, "# would create a new disk for %s on image '%s' version %d\n",
+			c->mac, l->image_name, l->current_version);
+		w->recreate |= it->exists;
+	} else if (it->renew && it->renew_rc < 0) {
+		say("%s", it->renew_err);
+		if (!it->exists) {
+			it->kind = BL_IPXE_UNAVAILABLE;
+			return;
+		}
+	} else if (it->renew) {
+		w->recreate |= it->exists;	/* the handler must open the new file */
+		if (bl_db_set_booted_version(m->db, c->mac, it->version) < 0)
+			say("client %s: cannot record its version: %s", c->mac, bl_last_error());
+		bl_db_log_event(m->db, c->mac, "new disk on image '%s' version %d", l->image_name,
+				it->version);
+	}
+	if (bl_storage_locate(m->cfg, l, it->vol, loc) < 0) {
 		say("client %s: %s", c->mac, bl_last_error());
-		return BL_IPXE_UNAVAILABLE;
+		it->kind = BL_IPXE_UNAVAILABLE;
+		return;
 	}
 	w->serve = true;
 	w->dev_config = loc->dev_config;
 	w->dev_size = loc->size;
-	return BL_IPXE_BOOT;
 }
 
 static void warn_host(void *ctx, const char *mac, const char *why)
@@ -389,16 +451,25 @@ int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 	struct bl_want *want = calloc(n + 1, sizeof(*want));
 	struct bl_storage_loc *loc = calloc(n + 1, sizeof(*loc));
 	enum bl_ipxe_kind *kind = calloc(n + 1, sizeof(*kind));
+	struct item *items = calloc(n + 1, sizeof(*items));
 	struct bl_plan plan = { 0 };
 	struct fail_ctx fc = { 0 };
-	if (!want || !loc || !kind) {
+	if (!want || !loc || !kind || !items) {
 		r = -ENOMEM;
 		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		items[i].kind = decide(m, &links[i], &want[i], &items[i]);
+	if (!m->dry_run)
+		renew_all(m, links, items, n);
+	bool tx = !m->dry_run && bl_db_begin(m->db) == 0;
 	for (size_t i = 0; i < n; i++) {
-		kind[i] = want_client(m, &links[i], &want[i], &loc[i]);
+		finish_client(m, &links[i], &want[i], &items[i], &loc[i]);
+		kind[i] = items[i].kind;
 		st->served += want[i].serve;
 	}
+	if (tx && bl_db_commit(m->db) < 0)
+		say("database: cannot record disk versions: %s", bl_last_error());
 	st->clients = n;
 	if ((r = bl_plan_compute(&pp, want, n, &actual, &plan)) < 0) {
 		say("plan: %s", strerror(-r));
@@ -429,6 +500,7 @@ out:
 	free(want);
 	free(loc);
 	free(kind);
+	free(items);
 	bl_links_free(links, n);
 	return r;
 }
