@@ -181,14 +181,52 @@ static const char *server_address(struct doctor *d)
 	return jv_str(linkmgr_status(d->cli, NULL), "server", NULL);
 }
 
-/* dhcp-boot=[tag:x,]...FILE[,SERVERNAME[,ADDRESS]] lines of the generated configuration. */
+/* The generated dnsmasq configuration: boot files named by dhcp-boot (full DHCP mode:
+ * "dhcp-boot=[tag:..,]FILE[,SERVERNAME[,ADDRESS]]") or pxe-service (proxy mode:
+ * "pxe-service=[tag:..,]CSA,MENU,FILE[,ADDRESS]") must exist under tftp_root, any explicit
+ * next-server must be the server address, tftp-root must be the configured one, and BIOS, UEFI
+ * and iPXE clients must each get a file. */
+struct boot_scan {
+	bool bios, uefi, ipxe;
+	int bad;
+	char first_bad[PATH_MAX + 256];
+};
+
+static void boot_line(struct doctor *d, struct boot_scan *b, const char *fname, char *val,
+		      bool pxe_service, const char *srv)
+{
+	char *fields[8];
+	int n = 0;
+
+	/* strsep, not strtok: "FILE,,ADDRESS" has an empty server-name field */
+	for (char *t; n < 8 && (t = strsep(&val, ",")) != NULL;)
+		if (strncmp(t, "tag:", 4) != 0)
+			fields[n++] = t;
+	int fi = pxe_service ? 2 : 0, si = pxe_service ? 3 : 2;
+	if (n <= fi)
+		return;
+	const char *file = fields[fi];
+	char fp[PATH_MAX + 300];
+	snprintf(fp, sizeof(fp), "%s/%s", d->cli->cfg.tftp_root, file);
+	b->bios |= strstr(file, "undionly") != NULL;
+	b->uefi |= strstr(file, ".efi") != NULL;
+	b->ipxe |= strstr(file, ".ipxe") != NULL;
+	if (access(fp, R_OK) < 0) {
+		if (!b->bad++)
+			snprintf(b->first_bad, sizeof(b->first_bad), "%s names boot file %s, missing "
+				 "from %s", fname, file, d->cli->cfg.tftp_root);
+	} else if (n > si && srv && strcmp(fields[si], srv) != 0) {
+		if (!b->bad++)
+			snprintf(b->first_bad, sizeof(b->first_bad), "%s sends next-server %s, but "
+				 "the server address is %s", fname, fields[si], srv);
+	}
+}
+
 static void check_dhcp_boot(struct doctor *d, const char *srv)
 {
 	DIR *dir = opendir(d->cli->cfg.dnsmasq_dir);
 	struct dirent *e;
-	bool bios = false, uefi = false, ipxe = false;
-	int bad = 0;
-	char first_bad[PATH_MAX + 256] = "";
+	struct boot_scan b = { 0 };
 
 	if (!dir) {
 		report(d, "dhcp-options", FAIL, "start linkmgr: it writes the dnsmasq files",
@@ -196,7 +234,7 @@ static void check_dhcp_boot(struct doctor *d, const char *srv)
 		return;
 	}
 	while ((e = readdir(dir))) {
-		char p[PATH_MAX], line[4096];
+		char p[PATH_MAX + 300], line[4096];
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", d->cli->cfg.dnsmasq_dir, e->d_name);
@@ -204,47 +242,30 @@ static void check_dhcp_boot(struct doctor *d, const char *srv)
 		if (!f)
 			continue;
 		while (fgets(line, sizeof(line), f)) {
-			if (strncmp(line, "dhcp-boot=", 10) != 0)
-				continue;
 			line[strcspn(line, "\r\n")] = '\0';
-			char *fields[8];
-			int n = 0;
-			for (char *save = NULL, *t = strtok_r(line + 10, ",", &save); t && n < 8;
-			     t = strtok_r(NULL, ",", &save))
-				if (strncmp(t, "tag:", 4) != 0)
-					fields[n++] = t;
-			if (n == 0)
-				continue;
-			const char *file = fields[0];
-			char fp[PATH_MAX];
-			snprintf(fp, sizeof(fp), "%s/%s", d->cli->cfg.tftp_root, file);
-			bios |= strstr(file, "undionly.kpxe") != NULL;
-			uefi |= strstr(file, ".efi") != NULL;
-			ipxe |= strstr(file, ".ipxe") != NULL;
-			if (access(fp, R_OK) < 0 && !strstr(file, "://")) {
-				if (!bad++)
-					snprintf(first_bad, sizeof(first_bad), "%s names boot file %s, "
-						 "missing from %s", e->d_name, file,
-						 d->cli->cfg.tftp_root);
-			} else if (n >= 3 && srv && strcmp(fields[2], srv) != 0) {
-				if (!bad++)
-					snprintf(first_bad, sizeof(first_bad), "%s sends next-server "
-						 "%s, but the server address is %s", e->d_name,
-						 fields[2], srv);
+			if (!strncmp(line, "dhcp-boot=", 10)) {
+				boot_line(d, &b, e->d_name, line + 10, false, srv);
+			} else if (!strncmp(line, "pxe-service=", 12)) {
+				boot_line(d, &b, e->d_name, line + 12, true, srv);
+			} else if (!strncmp(line, "tftp-root=", 10) &&
+				   strcmp(line + 10, d->cli->cfg.tftp_root) != 0 && !b.bad++) {
+				snprintf(b.first_bad, sizeof(b.first_bad), "%s serves TFTP from %.200s, "
+					 "but tftp_root is %.200s", e->d_name, line + 10,
+					 d->cli->cfg.tftp_root);
 			}
 		}
 		fclose(f);
 	}
 	closedir(dir);
-	if (bad)
-		report(d, "dhcp-options", FAIL, "linkctl client list && systemctl reload linkmgr "
-		       "(linkmgr rewrites them); check ipxe_dir/tftp_root", "%s%s", first_bad,
-		       bad > 1 ? " (and more)" : "");
-	else if (!bios || !uefi || !ipxe)
+	if (b.bad)
+		report(d, "dhcp-options", FAIL, "systemctl reload linkmgr (it rewrites the dnsmasq "
+		       "files), then restart dnsmasq; check ipxe_dir and tftp_root", "%s%s",
+		       b.first_bad, b.bad > 1 ? " (and more)" : "");
+	else if (!b.bios || !b.uefi || !b.ipxe)
 		report(d, "dhcp-options", FAIL, "start linkmgr (it writes the dnsmasq configuration) "
-		       "and check dhcp settings", "the dnsmasq configuration in %s has no boot file "
-		       "for%s%s%s", d->cli->cfg.dnsmasq_dir, bios ? "" : " BIOS (undionly.kpxe)",
-		       uefi ? "" : " UEFI (ipxe.efi)", ipxe ? "" : " iPXE (boot script)");
+		       "and check the dhcp settings", "the dnsmasq configuration in %s has no boot "
+		       "file for%s%s%s", d->cli->cfg.dnsmasq_dir, b.bios ? "" : " BIOS (undionly.kpxe)",
+		       b.uefi ? "" : " UEFI (ipxe.efi)", b.ipxe ? "" : " iPXE (boot script)");
 	else
 		report(d, "dhcp-options", OK, NULL, "boot files for BIOS, UEFI and iPXE present%s%s",
 		       srv ? ", next-server " : "", srv ? srv : "");

@@ -3,8 +3,8 @@
 # gives a scratch setup in $T (config, database, image dir) and the function `lc` that runs
 # linkctl on it. Nothing outside $T is touched.
 set -u
-LINKCTL=${1:?usage: $0 LINKCTL [BOOTLINK_IMG]}
-BLIMG=${2:-}
+LINKCTL=$(realpath "${1:?usage: $0 LINKCTL [BOOTLINK_IMG]}")
+BLIMG=${2:+$(realpath "$2")}
 T=$(mktemp -d /tmp/test-linkctl.XXXXXX)
 trap 'cleanup' EXIT
 FAILS=0

@@ -1,0 +1,80 @@
+#!/bin/bash
+# linkctl backup / restore: consistent copy while the database is in use, sparse copies with
+# checksums, restore verifies before touching anything and refuses a newer schema.
+. "$(dirname "$0")/lib.sh" "$@"
+[ -x "$BLIMG" ] || { echo "needs bootlink-img as second argument" >&2; exit 1; }
+
+truncate -s 256M "$T/images/big.img"          # mostly a hole
+head -c 1000000 /dev/urandom | dd of="$T/images/big.img" bs=1M seek=100 conv=notrunc status=none
+expect 0 image add big "$T/images/big.img"
+expect 0 client add 52:54:00:ff:00:01 --image big --mode persistent
+expect 0 client add 52:54:00:ff:00:02 --image big
+# a committed version layer, through the super-client workflow
+expect 0 client super 52:54:00:ff:00:02
+"$BLIMG" create -b "$T/images/big.img" "$T/state/overlays/525400ff0002.ovl" >/dev/null
+expect 0 image commit big --force
+layer="$T/state/layers/1-v1.layer"
+"$BLIMG" create -b "$T/images/big.img" "$T/state/overlays/525400ff0001.ovl" >/dev/null
+
+# backup while other linkctl processes write
+( for i in $(seq 10 19); do lc client add "52:54:00:ff:01:$i" --image big >/dev/null; done ) &
+writer=$!
+expect 0 --json backup "$T/bk" --overlays
+wait "$writer" && ok || bad "concurrent writer failed"
+eq "backup ok" "$(jq -r .ok <<<"$OUT")" true
+[ -f "$T/bk/MANIFEST" ] && ok || bad "manifest written"
+eq "files" "$(jq -r '[.files[].path] | map(split("/")[0:2] | join("/")) | unique | join(" ")' <<<"$OUT")" \
+    "bootlink.db files/images files/layers files/overlays linkmgr.conf"
+copy=$(ls "$T"/bk/files/images/*)
+eq "sparse copy is small" "$(( $(stat -c %b "$copy") * 512 < 8 * 1048576 ))" 1
+eq "same content" "$(cmp "$copy" "$T/images/big.img" && echo same)" same
+eq "mtime kept (part of the identity)" "$(stat -c %Y "$copy")" "$(stat -c %Y "$T/images/big.img")"
+eq "backup database consistent" "$(sqlite3 "$T/bk/bootlink.db" 'PRAGMA integrity_check')" ok
+expect 1 backup "$T/bk"
+has "refuses a non-empty dir" "$ERR" "not empty"
+
+# --- disaster: database and files lost ---
+before=$(sqlite3 "$T/state/bootlink.db" "SELECT mac FROM clients ORDER BY mac" | head -2)
+rm -f "$T/state/bootlink.db"* "$T/images/big.img" "$layer"
+expect 0 restore "$T/bk"
+has "restored base" "$OUT" "restored $T/images/big.img"
+expect 0 --json image show big
+eq "base back with its identity" "$(jq -r .file_state <<<"$OUT")" ok
+eq "clients back" "$(sqlite3 "$T/state/bootlink.db" "SELECT mac FROM clients ORDER BY mac" | head -2)" "$before"
+eq "layer verifies" "$("$BLIMG" info --json "$T/state/overlays/525400ff0002.ovl" | jq -r '.chain[1].path')" "$layer"
+expect 0 restore "$T/bk"
+has "second restore writes nothing" "$OUT" "0 file(s) written"
+
+# --- a damaged backup is refused before anything changes ---
+cp -a "$T/bk" "$T/bk2"
+f=$(ls "$T"/bk2/files/layers/*)
+printf 'X' | dd of="$f" bs=1 seek=70000 conv=notrunc status=none
+rm -f "$T/images/big.img"
+expect 1 restore "$T/bk2"
+has "damage named" "$ERR" "damaged"
+[ ! -e "$T/images/big.img" ] && ok || bad "nothing restored from a damaged backup"
+expect 0 restore "$T/bk"
+
+# --- a differing destination needs --force ---
+cp "$T/state/overlays/525400ff0001.ovl" "$T/ovl.keep"
+"$BLIMG" reset "$T/state/overlays/525400ff0001.ovl" >/dev/null
+echo junk >> "$T/state/overlays/525400ff0001.ovl"
+expect 1 restore "$T/bk"
+has "refuses to overwrite" "$ERR" "differs"
+expect 0 restore "$T/bk" --force
+eq "overlay restored" "$(cmp "$T/state/overlays/525400ff0001.ovl" "$T/ovl.keep" && echo same)" same
+
+# --- newer schema refused ---
+cp -a "$T/bk" "$T/bk3"
+sed -i 's/^schema .*/schema 99/' "$T/bk3/MANIFEST"
+expect 1 restore "$T/bk3"
+has "newer schema" "$ERR" "newer"
+expect 1 restore "$T/nosuch"
+has "not a backup" "$ERR" "MANIFEST"
+# a manifest line trying to write outside
+cp -a "$T/bk" "$T/bk4"
+echo "file 0000000000000000000000000000000000000000000000000000000000000000 1 0 ../../etc/x /etc/x" >> "$T/bk4/MANIFEST"
+expect 1 restore "$T/bk4"
+has "malformed line" "$ERR" "malformed"
+
+finish
