@@ -118,3 +118,58 @@ stop_tcmu_runner() { # [SIGNAL]
 pattern() { # FILE MIB: a file of random bytes
     head -c "$(( $2 * 1048576 ))" /dev/urandom > "$1"
 }
+
+# Handler tests (tests/vm/test-handler-*.sh) ------------------------------------------------------
+BL_IMG=$BUILD/handler/bootlink-img
+BL_IO=$BUILD/tests/tools/bl-iscsi-io
+
+# lio_user_try NAME CFGSTRING SIZE [MB]: like lio_user, but an enable that fails is returned (1),
+# not fatal, and the directory is left for lio_remove. Prints nothing.
+lio_user_try() {
+    local d=$CFS/core/user_1/$1
+    mkdir -p "$d" || die "user backstore $1: mkdir failed"
+    echo "dev_config=$2,dev_size=$3,hw_block_size=512,max_data_area_mb=${4:-16}" > "$d/control"
+    echo 1 > "$d/enable" 2>/dev/null
+}
+
+lio_remove() { # BACKSTORE_DIR (unexported first): the device closes (tcmu-runner's close callout)
+    rmdir "$1" || die "backstore $1: cannot remove it (still mapped to a LUN?)"
+}
+
+# bl_lun NAME OVERLAY [OPTS] [MB]: a user:bootlink backstore on OVERLAY (sized from the image),
+# exported as target <prefix>:target-NAME for initiator <prefix>:client-NAME. Prints the URL.
+BL_IQN=iqn.2026-11.org.bootlink
+bl_lun() {
+    local name=$1 ovl=$2 opts=${3:-} size bs
+    size=$("$BL_IMG" info --json "$ovl" | jq -r .virtual_size) || die "overlay $ovl: bootlink-img info failed"
+    bs=$(lio_user "bl-$name" "bootlink/$ovl$opts" "$size" "${4:-16}")
+    iscsi_export "$BL_IQN:target-$name" "$bs" "$BL_IQN:client-$name"
+    url "$BL_IQN:target-$name"
+}
+
+bl_lun_remove() { # NAME: unexport and remove what bl_lun made
+    iscsi_unexport "$BL_IQN:target-$1"
+    lio_remove "$CFS/core/user_1/bl-$1"
+}
+
+# bl_io NAME SUBCOMMAND...: bl-iscsi-io on NAME's LUN as NAME's initiator.
+bl_io() { local n=$1; shift; "$BL_IO" -i "$BL_IQN:client-$n" "$(url "$BL_IQN:target-$n")" "$@"; }
+
+ovl_allocated() { "$BL_IMG" info --json "$1" | jq -r .allocated; } # OVERLAY -> bytes of data held
+ovl_clean() { "$BL_IMG" check "$1" > "$OUT/check-$(basename "$1").txt" 2>&1; } # OVERLAY: check finds nothing
+
+blocks_of() { dd if="$1" bs=512 skip="$2" count="$3" status=none; } # FILE LBA N -> those blocks
+zeros() { head -c "$(( $1 * 512 ))" /dev/zero; }                      # N -> N zero blocks
+
+# tcmu_log_has TEXT: tcmu-runner's log mentions TEXT (fixed string).
+tcmu_log_has() { grep -qF -- "$1" "$OUT/tcmu-runner.log"; }
+
+# restart_tcmu_runner [SIGNAL]: stop it (TERM by default; KILL for a crash) and start it again with
+# a fresh log (the old one is kept as tcmu-runner.log.N), so readiness is read from the new one.
+restart_tcmu_runner() {
+    local n=1
+    stop_tcmu_runner "${1:-TERM}"
+    while [ -e "$OUT/tcmu-runner.log.$n" ]; do n=$((n + 1)); done
+    mv "$OUT/tcmu-runner.log" "$OUT/tcmu-runner.log.$n"
+    start_tcmu_runner "${2:-$BUILD/handler}"
+}
