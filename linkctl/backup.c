@@ -274,15 +274,12 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	struct bl_db *snap = NULL;
 	int first, r;
 
-	r = parse_opts(argc, argv, "backup", usage,
+	if ((r = parse_args(argc, argv, "backup", usage,
 		       "Backs up, while everything runs, the database (consistent snapshot), every "
 		       "image file and\nversion layer (sparse, with checksums), the configuration "
 		       "and, with --overlays, the\npersistent clients' overlays. DIR must not exist "
-		       "or be empty.", opts, flag_opt, &overlays, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("backup", usage, "expected DIR");
+		       "or be empty.", opts, flag_opt, &overlays, 1, &first)) != ARGS_OK)
+		return r;
 	if (bl_path_absolute(argv[first], dir) < 0)
 		return fail_last(cli);
 	if (cli_db(cli))
@@ -466,17 +463,14 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	char dir[PATH_MAX], p[2 * PATH_MAX + 64];
 	int first, r;
 
-	r = parse_opts(argc, argv, "restore", usage,
+	if ((r = parse_args(argc, argv, "restore", usage,
 		       "Restores a backup: verifies every checksum and refuses a backup from a newer "
 		       "schema before\ntouching anything, then puts back image files, layers and "
 		       "overlays that are missing or\ndiffer (--force: also overwrite differing "
 		       "ones, which corrupts clients using them), the\ndatabase, and the "
 		       "configuration (as FILE.restored if one exists and differs).", opts,
-		       flag_opt, &force, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("restore", usage, "expected DIR");
+		       flag_opt, &force, 1, &first)) != ARGS_OK)
+		return r;
 	if (bl_path_absolute(argv[first], dir) < 0 || read_manifest(dir, &m) < 0)
 		return fail_last(cli);
 	if (cli_config(cli))

@@ -48,13 +48,15 @@ int fail_last(struct cli *cli);
 int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Parses subcommand options. spec: getopt_long option table; handles --help (prints usage,
- * returns 1 so the caller exits 0) and unknown options (returns -1). Otherwise 0 and *optind_out
- * is the first positional. */
+/* Parses a subcommand's options (getopt_long table opts, each passed to on_opt; --help is
+ * added) and checks that nargs positionals remain (-1: any number). Returns ARGS_OK with
+ * *first = the first positional, or the exit code to return: EXIT_OK after --help, EXIT_USAGE
+ * after a usage error (printed). */
+#define ARGS_OK (-1)
 struct option;
-int parse_opts(int argc, char **argv, const char *cmd, const char *usage, const char *help,
+int parse_args(int argc, char **argv, const char *cmd, const char *usage, const char *help,
 	       const struct option *opts, int (*on_opt)(int c, const char *arg, void *ctx),
-	       void *ctx, int *optind_out);
+	       void *ctx, int nargs, int *first);
 
 int cli_config(struct cli *cli);	/* loads the configuration once */
 int cli_db(struct cli *cli);		/* opens (creating) the database once */

@@ -108,14 +108,11 @@ static int client_add(struct cli *cli, int argc, char **argv)
 	char secret[17], user[32], m12[BL_MAC12_LEN], what[512];
 	int first, r;
 
-	r = parse_opts(argc, argv, "client add", usage,
+	if ((r = parse_args(argc, argv, "client add", usage,
 		       "Links a client's MAC (any spelling) to an image. Volatile clients start "
 		       "clean at each boot;\npersistent ones keep their changes. CHAP credentials "
-		       "are generated unless given.", add_options, add_opt, &o, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("client add", usage, "expected one MAC");
+		       "are generated unless given.", add_options, add_opt, &o, 1, &first)) != ARGS_OK)
+		return r;
 	if (!o.image)
 		return usage_error("client add", usage, "--image is required");
 	if (o.mode && parse_mode(o.mode, &c.mode) < 0)
@@ -213,11 +210,8 @@ static int client_list(struct cli *cli, int argc, char **argv)
 	size_t n, ni;
 	int first, r;
 
-	r = parse_opts(argc, argv, "client list", "", "Lists clients.", NULL, NULL, NULL, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc != first)
-		return usage_error("client list", "", "no arguments expected");
+	if ((r = parse_args(argc, argv, "client list", "", "Lists clients.", NULL, NULL, NULL, 0, &first)) != ARGS_OK)
+		return r;
 	if (cli_db(cli))
 		return EXIT_FAILED;
 	if (bl_db_client_list(cli->db, &cl, &n) < 0)
@@ -270,13 +264,10 @@ static int client_show(struct cli *cli, int argc, char **argv)
 	struct bl_image img = { 0 };
 	int first, r;
 
-	r = parse_opts(argc, argv, "client show", usage,
+	if ((r = parse_args(argc, argv, "client show", usage,
 		       "Shows a client: link, mode, IQNs, portal, overlay and whether it is online.",
-		       NULL, NULL, NULL, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("client show", usage, "expected MAC");
+		       NULL, NULL, NULL, 1, &first)) != ARGS_OK)
+		return r;
 	if (client_arg(cli, argv[first], &c))
 		return EXIT_FAILED;
 	const char *iname = image_name(cli, c.image_id, &img);
@@ -321,23 +312,16 @@ static int client_show(struct cli *cli, int argc, char **argv)
 
 /* ---- single-MAC changes ---- */
 
-/* one_mac's "--help was printed" (not an exit code) */
-#define HELP_SHOWN 1000
-
 static int one_mac(struct cli *cli, int argc, char **argv, const char *cmd, const char *usage,
 		   const char *help, const struct option *opts,
 		   int (*on_opt)(int, const char *, void *), void *ctx, int nargs,
 		   struct bl_client *c, int *first)
 {
-	int r = parse_opts(argc, argv, cmd, usage, help, opts, on_opt, ctx, first);
-	if (r)
-		return r > 0 ? HELP_SHOWN : EXIT_USAGE;
-	if (argc - *first != nargs)
-		return usage_error(cmd, usage, "expected %s", usage);
-	return client_arg(cli, argv[*first], c);
+	int r = parse_args(argc, argv, cmd, usage, help, opts, on_opt, ctx, nargs, first);
+	if (r != ARGS_OK)
+		return r;
+	return client_arg(cli, argv[*first], c) ? EXIT_FAILED : ARGS_OK;
 }
-
-#define ONE_MAC_DONE(r) ((r) == HELP_SHOWN ? EXIT_OK : (r))
 
 static int client_link(struct cli *cli, int argc, char **argv)
 {
@@ -348,8 +332,8 @@ static int client_link(struct cli *cli, int argc, char **argv)
 	int r = one_mac(cli, argc, argv, "client link", "MAC IMAGE",
 			"Links a client to another image; it gets a fresh overlay at its next boot.",
 			NULL, NULL, NULL, 2, &c, &first);
-	if (r)
-		return ONE_MAC_DONE(r);
+	if (r != ARGS_OK)
+		return r;
 	if (bl_image_name_check(argv[first + 1]) < 0 ||
 	    bl_db_image_get(cli->db, argv[first + 1], &img) < 0) {
 		bl_client_clear(&c);
@@ -392,8 +376,8 @@ static int client_reset(struct cli *cli, int argc, char **argv)
 			"Discards a client's overlay: it boots the image's current version, clean. "
 			"Refused while\nthe client is online unless --force (which cuts its disk "
 			"off under it).", force_opts, opt_flag, &force, 1, &c, &first);
-	if (r)
-		return ONE_MAC_DONE(r);
+	if (r != ARGS_OK)
+		return r;
 	int on = client_online(cli, c.mac);
 	if (on == 1 && !force) {
 		r = fail(cli, "client %s: is online; shut it down first, or --force to reset it under "
@@ -424,8 +408,8 @@ static int client_remove(struct cli *cli, int argc, char **argv)
 	int r = one_mac(cli, argc, argv, "client remove", "MAC",
 			"Removes a client: its target, boot entry and overlay go away.", NULL, NULL,
 			NULL, 1, &c, &first);
-	if (r)
-		return ONE_MAC_DONE(r);
+	if (r != ARGS_OK)
+		return r;
 	if (c.role == BL_ROLE_SUPER) {
 		r = fail(cli, "client %s: is the super client of its image; commit or cancel the "
 			 "new version first (linkctl client super %s --cancel)", c.mac, c.mac);
@@ -450,8 +434,8 @@ static int set_enabled(struct cli *cli, int argc, char **argv, bool on)
 			on ? "Lets a client boot again." :
 			"Stops a client from booting (it sees a message saying so); running "
 			"sessions are ended by linkmgr.", NULL, NULL, NULL, 1, &c, &first);
-	if (r)
-		return ONE_MAC_DONE(r);
+	if (r != ARGS_OK)
+		return r;
 	if (bl_db_client_set_enabled(cli->db, c.mac, on) < 0) {
 		r = fail_last(cli);
 	} else {
@@ -491,8 +475,8 @@ static int client_super(struct cli *cli, int argc, char **argv)
 			"`linkctl image commit IMAGE` then makes\nthat the current version. --cancel "
 			"discards the new version and makes it a normal client again.",
 			cancel_opts, opt_flag, &cancel, 1, &c, &first);
-	if (r)
-		return ONE_MAC_DONE(r);
+	if (r != ARGS_OK)
+		return r;
 	if (bl_db_image_get_id(cli->db, c.image_id, &img) < 0) {
 		bl_client_clear(&c);
 		return fail_last(cli);
@@ -570,8 +554,8 @@ static int client_set(struct cli *cli, int argc, char **argv)
 	int r = one_mac(cli, argc, argv, "client set", usage,
 			"Changes a client's host name, fixed IP (\"\" = from the DHCP range), mode "
 			"or CHAP credentials.", opts, add_opt, &o, 1, &c, &first);
-	if (r)
-		return ONE_MAC_DONE(r);
+	if (r != ARGS_OK)
+		return r;
 	struct add_opts chk = o;
 	if (chk.name && !*chk.name)
 		chk.name = NULL;

@@ -88,13 +88,10 @@ static int image_add(struct cli *cli, int argc, char **argv)
 	struct bl_image img = { 0 };
 	int first, r;
 
-	r = parse_opts(argc, argv, "image add", usage,
+	if ((r = parse_args(argc, argv, "image add", usage,
 		       "Registers FILE (inside image_dir) as the base image NAME.", NULL, NULL,
-		       NULL, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 2)
-		return usage_error("image add", usage, "expected NAME and FILE");
+		       NULL, 2, &first)) != ARGS_OK)
+		return r;
 	if (bl_image_name_check(argv[first]) < 0)
 		return fail_last(cli);
 	if (cli_db(cli) || image_file_arg(cli, argv[first + 1], path))
@@ -121,11 +118,8 @@ static int image_list(struct cli *cli, int argc, char **argv)
 	size_t n;
 	int first, r;
 
-	r = parse_opts(argc, argv, "image list", "", "Lists images.", NULL, NULL, NULL, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc != first)
-		return usage_error("image list", "", "no arguments expected");
+	if ((r = parse_args(argc, argv, "image list", "", "Lists images.", NULL, NULL, NULL, 0, &first)) != ARGS_OK)
+		return r;
 	if (cli_db(cli))
 		return EXIT_FAILED;
 	if (bl_db_image_list(cli->db, &imgs, &n) < 0)
@@ -193,6 +187,24 @@ static int image_clients(struct cli *cli, int64_t id, struct bl_client **out, si
 	return 0;
 }
 
+/* An image with its versions and clients (show, versions). */
+static int image_details(struct cli *cli, const char *name, struct bl_image *img,
+			 struct bl_version **v, size_t *nv, struct bl_client **cl, size_t *nc)
+{
+	if (cli_db(cli) || image_arg(cli, name, img))
+		return EXIT_FAILED;
+	if (bl_db_versions(cli->db, img->id, v, nv) < 0) {
+		bl_image_clear(img);
+		return fail_last(cli);
+	}
+	if (image_clients(cli, img->id, cl, nc) < 0) {
+		bl_versions_free(*v, *nv);
+		bl_image_clear(img);
+		return fail_last(cli);
+	}
+	return 0;
+}
+
 static int image_show(struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] = "NAME";
@@ -202,18 +214,11 @@ static int image_show(struct cli *cli, int argc, char **argv)
 	size_t nv, nc;
 	int first, r;
 
-	r = parse_opts(argc, argv, "image show", usage, "Shows an image, its versions and clients.",
-		       NULL, NULL, NULL, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("image show", usage, "expected NAME");
-	if (cli_db(cli) || image_arg(cli, argv[first], &img))
+	if ((r = parse_args(argc, argv, "image show", usage, "Shows an image, its versions and clients.",
+		       NULL, NULL, NULL, 1, &first)) != ARGS_OK)
+		return r;
+	if (image_details(cli, argv[first], &img, &v, &nv, &cl, &nc))
 		return EXIT_FAILED;
-	if (bl_db_versions(cli->db, img.id, &v, &nv) < 0 || image_clients(cli, img.id, &cl, &nc) < 0) {
-		bl_image_clear(&img);
-		return fail_last(cli);
-	}
 	int present = eng_identity_matches(img.path, img.identity);
 	const char *file_state = present == 1 ? "ok" : present == 0 ? "changed" :
 				 access(img.path, F_OK) ? "missing" : "unreadable";
@@ -279,14 +284,11 @@ static int image_remove(struct cli *cli, int argc, char **argv)
 	int first, r;
 	char what[1024];
 
-	r = parse_opts(argc, argv, "image remove", usage,
-		       "Removes an image record (the files stay). Refused while clients link to "
-		       "it;\n--force removes those clients too.", force_opts, opt_force, &force,
-		       &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("image remove", usage, "expected NAME");
+	if ((r = parse_args(argc, argv, "image remove", usage,
+			    "Removes an image record (the files stay). Refused while clients link "
+			    "to it;\n--force removes those clients too.", force_opts, opt_force,
+			    &force, 1, &first)) != ARGS_OK)
+		return r;
 	if (cli_db(cli) || image_arg(cli, argv[first], &img))
 		return EXIT_FAILED;
 	if (image_clients(cli, img.id, &cl, &nc) < 0) {
@@ -392,15 +394,12 @@ static int image_rename(struct cli *cli, int argc, char **argv)
 	char newpath[PATH_MAX], what[PATH_MAX * 2 + 128], online[256];
 	int first, r;
 
-	r = parse_opts(argc, argv, "image rename", usage,
-		       "Renames an image; links follow (they refer to the image, not its name).\n"
-		       "--file also renames the base file to NEW plus the old extension, in the "
-		       "same directory,\natomically with the record.", opts, opt_force, &file,
-		       &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 2)
-		return usage_error("image rename", usage, "expected OLD and NEW");
+	if ((r = parse_args(argc, argv, "image rename", usage,
+			    "Renames an image; links follow (they refer to the image, not its "
+			    "name).\n--file also renames the base file to NEW plus the old "
+			    "extension, in the same directory,\natomically with the record.", opts,
+			    opt_force, &file, 2, &first)) != ARGS_OK)
+		return r;
 	const char *newname = argv[first + 1];
 	if (bl_image_name_check(newname) < 0)
 		return fail_last(cli);
@@ -479,15 +478,12 @@ static int image_relocate(struct cli *cli, int argc, char **argv)
 	bool force = false;
 	int first, r;
 
-	r = parse_opts(argc, argv, "image relocate", usage,
+	if ((r = parse_args(argc, argv, "image relocate", usage,
 		       "Repairs an image's path after a disk or mount change: checks that the file "
 		       "at NEWPATH\nis the same image (size, time, content sample) and moves the "
 		       "image and every link to it.\n--force: proceed although linkmgr reports "
-		       "clients of this image online.", force_opts, opt_force, &force, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 2)
-		return usage_error("image relocate", usage, "expected NAME and NEWPATH");
+		       "clients of this image online.", force_opts, opt_force, &force, 2, &first)) != ARGS_OK)
+		return r;
 	if (cli_db(cli) || image_arg(cli, argv[first], &img))
 		return EXIT_FAILED;
 	if (image_file_arg(cli, argv[first + 1], path)) {
@@ -541,19 +537,12 @@ static int image_versions(struct cli *cli, int argc, char **argv)
 	size_t nv, nc;
 	int first, r;
 
-	r = parse_opts(argc, argv, "image versions", usage,
+	if ((r = parse_args(argc, argv, "image versions", usage,
 		       "Lists an image's versions: 0 is the base file, each later one a layer on its "
-		       "parent.", NULL, NULL, NULL, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("image versions", usage, "expected NAME");
-	if (cli_db(cli) || image_arg(cli, argv[first], &img))
+		       "parent.", NULL, NULL, NULL, 1, &first)) != ARGS_OK)
+		return r;
+	if (image_details(cli, argv[first], &img, &v, &nv, &cl, &nc))
 		return EXIT_FAILED;
-	if (bl_db_versions(cli->db, img.id, &v, &nv) < 0 || image_clients(cli, img.id, &cl, &nc) < 0) {
-		bl_image_clear(&img);
-		return fail_last(cli);
-	}
 	if (cli->json) {
 		struct bl_json j;
 		bl_json_init(&j);
@@ -612,16 +601,13 @@ static int image_commit(struct cli *cli, int argc, char **argv)
 	bool force = false;
 	int first, r;
 
-	r = parse_opts(argc, argv, "image commit", usage,
+	if ((r = parse_args(argc, argv, "image commit", usage,
 		       "Makes what the super client wrote the image's new current version. The "
 		       "super client must be\nshut down; other clients move to the new version at "
 		       "their next boot, running clients keep\ntheirs. --force: commit although "
 		       "linkmgr is not running to confirm the super client is off.",
-		       force_opts, opt_force, &force, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error("image commit", usage, "expected NAME");
+		       force_opts, opt_force, &force, 1, &first)) != ARGS_OK)
+		return r;
 	if (cli_db(cli) || image_arg(cli, argv[first], &img))
 		return EXIT_FAILED;
 	if (bl_db_version_building(cli->db, img.id, &v) < 0) {
@@ -687,14 +673,11 @@ static int image_rollback(struct cli *cli, int argc, char **argv)
 	char what[256], *end;
 	int first, r;
 
-	r = parse_opts(argc, argv, "image rollback", usage,
+	if ((r = parse_args(argc, argv, "image rollback", usage,
 		       "Makes an earlier committed VERSION (0 = the base file) current again. "
 		       "Layers are kept;\nclients move at their next boot.", NULL, NULL, NULL,
-		       &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc - first != 2)
-		return usage_error("image rollback", usage, "expected NAME and VERSION");
+		       2, &first)) != ARGS_OK)
+		return r;
 	long ver = strtol(argv[first + 1], &end, 10);
 	if (*end || end == argv[first + 1] || ver < 0 || ver > 1000000)
 		return usage_error("image rollback", usage, "VERSION must be a number");

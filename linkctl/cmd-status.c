@@ -17,14 +17,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	int first, r;
 	const char *why;
 
-	r = parse_opts(argc, argv, "status", "",
+	if ((r = parse_args(argc, argv, "status", "",
 		       "Every client with online/offline, image and version, I/O counters and "
 		       "overlay usage.\nOnline state and counters come from linkmgr.", NULL, NULL,
-		       NULL, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc != first)
-		return usage_error("status", "", "no arguments expected");
+		       NULL, 0, &first)) != ARGS_OK)
+		return r;
 	if (cli_db(cli))
 		return EXIT_FAILED;
 	if (bl_db_load_links(cli->db, &links, &n) < 0)
@@ -123,16 +120,13 @@ int cmd_boot_options(struct cli *cli, int argc, char **argv)
 {
 	int first, r;
 
-	r = parse_opts(argc, argv, "boot-options", "",
+	if ((r = parse_args(argc, argv, "boot-options", "",
 		       "Prints DHCP option 66 (next-server / TFTP server) and 67 (boot file name) "
 		       "per firmware\ntype, for sites whose DHCP server is not bootlink's dnsmasq. "
 		       "iPXE clients must get the\n\"ipxe\" file, others the file for their "
 		       "firmware (match on option 93, client architecture).", NULL, NULL, NULL,
-		       &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc != first)
-		return usage_error("boot-options", "", "no arguments expected");
+		       0, &first)) != ARGS_OK)
+		return r;
 	if (cli_config(cli))
 		return EXIT_FAILED;
 	const char *srv = *cli->cfg.server_address ? cli->cfg.server_address :
@@ -180,13 +174,10 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	size_t n;
 	int first, r;
 
-	r = parse_opts(argc, argv, "events", "[--limit N]",
-		       "Recent changes (newest first); --limit 0 shows all.", opts, limit_opt, &limit,
-		       &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc != first)
-		return usage_error("events", "[--limit N]", "no arguments expected");
+	if ((r = parse_args(argc, argv, "events", "[--limit N]",
+			    "Recent changes (newest first); --limit 0 shows all.", opts, limit_opt,
+			    &limit, 0, &first)) != ARGS_OK)
+		return r;
 	if (cli_db(cli))
 		return EXIT_FAILED;
 	if (bl_db_list_events(cli->db, (size_t)limit, &ev, &n) < 0)

@@ -53,9 +53,9 @@ int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int parse_opts(int argc, char **argv, const char *cmd, const char *usage, const char *help,
+int parse_args(int argc, char **argv, const char *cmd, const char *usage, const char *help,
 	       const struct option *opts, int (*on_opt)(int c, const char *arg, void *ctx),
-	       void *ctx, int *optind_out)
+	       void *ctx, int nargs, int *optind_out)
 {
 	static const struct option none[] = { { 0, 0, 0, 0 } };
 	struct option all[32];
@@ -74,18 +74,20 @@ int parse_opts(int argc, char **argv, const char *cmd, const char *usage, const 
 			break;
 		if (c == 'h') {
 			printf("usage: linkctl %s %s\n\n%s\n", cmd, usage, help);
-			return 1;
+			return EXIT_OK;
 		}
-		if (c == '?' || c == ':') {
-			usage_error(cmd, usage, "unknown option or missing value: %s",
-				    argv[optind - 1]);
-			return -1;
-		}
+		if (c == '?' || c == ':')
+			return usage_error(cmd, usage, "unknown option or missing value: %s",
+					   argv[optind - 1]);
 		if (!on_opt || on_opt(c, optarg, ctx) < 0)
-			return -1;
+			return EXIT_USAGE;
 	}
 	*optind_out = optind;
-	return 0;
+	if (nargs >= 0 && argc - optind != nargs)
+		return nargs ? usage_error(cmd, usage, "expected %d argument(s), got %d", nargs,
+					   argc - optind) :
+			       usage_error(cmd, usage, "no arguments expected");
+	return ARGS_OK;
 }
 
 int cli_config(struct cli *cli)

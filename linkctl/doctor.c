@@ -459,14 +459,11 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	d.proc = getenv("BOOTLINK_PROC_ROOT") ? getenv("BOOTLINK_PROC_ROOT") : "/proc";
-	r = parse_opts(argc, argv, "doctor", "[--proc-root DIR]",
+	if ((r = parse_args(argc, argv, "doctor", "[--proc-root DIR]",
 		       "Checks each cause of a failed diskless boot and says how to fix it. Exit "
 		       "status 1 if any\ncheck fails. --proc-root (or $BOOTLINK_PROC_ROOT) replaces "
-		       "/proc, for tests.", opts, proc_opt, &d.proc, &first);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	if (argc != first)
-		return usage_error("doctor", "[--proc-root DIR]", "no arguments expected");
+		       "/proc, for tests.", opts, proc_opt, &d.proc, 0, &first)) != ARGS_OK)
+		return r;
 	if (cli_config(cli))
 		return EXIT_FAILED;
 	bl_json_init(&d.j);

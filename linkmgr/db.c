@@ -459,20 +459,46 @@ void bl_clients_free(struct bl_client *c, size_t n)
 	free(c);
 }
 
-/* Generic "run query, collect rows into a growing array" used by every *_list. */
 typedef int (*row_fn)(sqlite3_stmt *st, void *elem);
 
-static int collect(struct bl_db *db, sqlite3_stmt *st, size_t elem_size, row_fn fn,
-		   void **out, size_t *n, const char *what)
+/* A query key: text, integer, or none. */
+struct key {
+	const char *text;
+	int64_t num;
+	bool is_num;
+};
+#define KEY_TEXT(t) ((struct key){ .text = (t) })
+#define KEY_NUM(n) ((struct key){ .num = (n), .is_num = true })
+#define KEY_NONE ((struct key){ 0 })
+
+static int prep_key(struct bl_db *db, sqlite3_stmt **st, const char *sql, struct key k)
 {
+	int r = prep(db, st, sql);
+	if (r == 0 && k.is_num)
+		sqlite3_bind_int64(*st, 1, k.num);
+	else if (r == 0 && k.text)
+		bind_text(*st, 1, k.text);
+	return r;
+}
+
+/* Runs sql (one optional key) and collects every row into a new array of elem-sized elements
+ * read by fn; on failure releases what was read with clear. Returns the count. */
+static int list_rows(struct bl_db *db, const char *sql, struct key k, size_t elem, row_fn fn,
+		     void (*clear)(void *), void **out, size_t *n, const char *what)
+{
+	sqlite3_stmt *st;
 	char *arr = NULL;
 	size_t cap = 0, cnt = 0;
-	int rc, r = 0;
+	int rc = SQLITE_DONE, r;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	*out = NULL;
+	*n = 0;
+	if ((r = prep_key(db, &st, sql, k)) < 0)
+		return r;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;
-			char *na = realloc(arr, nc * elem_size);
+			char *na = realloc(arr, nc * elem);
 			if (!na) {
 				r = bl_fail(-ENOMEM, "database %s: %s: out of memory", db->path, what);
 				break;
@@ -480,20 +506,17 @@ static int collect(struct bl_db *db, sqlite3_stmt *st, size_t elem_size, row_fn 
 			arr = na;
 			cap = nc;
 		}
-		memset(arr + cnt * elem_size, 0, elem_size);
-		r = fn(st, arr + cnt * elem_size);
-		cnt++;
-		if (r < 0) {
+		memset(arr + cnt * elem, 0, elem);
+		if (fn(st, arr + cnt++ * elem) < 0)
 			r = bl_fail(-ENOMEM, "database %s: %s: out of memory", db->path, what);
-			break;
-		}
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = FAIL(db, what);
 	sqlite3_finalize(st);
 	if (r < 0) {
-		*out = arr;	/* caller's free function releases partial rows */
-		*n = cnt;
+		for (size_t i = 0; i < cnt; i++)
+			clear(arr + i * elem);
+		free(arr);
 		return r;
 	}
 	*out = arr;
@@ -501,16 +524,18 @@ static int collect(struct bl_db *db, sqlite3_stmt *st, size_t elem_size, row_fn 
 	return (int)cnt;
 }
 
-static int image_row(sqlite3_stmt *st, void *e) { return read_image(st, e); }
-static int version_row(sqlite3_stmt *st, void *e) { return read_version(st, e); }
-static int client_row(sqlite3_stmt *st, void *e) { return read_client(st, 0, e); }
-
-/* Fetches exactly one row with fn; -ENOENT (with message) if none. */
-static int one(struct bl_db *db, sqlite3_stmt *st, row_fn fn, void *out, const char *what,
-	       const char *notfound)
+/* Fetches exactly one row with fn into out (zeroed first); -ENOENT with notfound if none. */
+static int get_row(struct bl_db *db, const char *sql, struct key k, row_fn fn,
+		   void (*clear)(void *), void *out, size_t size, const char *what,
+		   const char *notfound)
 {
-	int rc = sqlite3_step(st), r;
+	sqlite3_stmt *st;
+	int r;
 
+	memset(out, 0, size);
+	if ((r = prep_key(db, &st, sql, k)) < 0)
+		return r;
+	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		r = fn(st, out) < 0 ? bl_fail(-ENOMEM, "%s: out of memory", what) : 0;
 	else if (rc == SQLITE_DONE)
@@ -518,8 +543,17 @@ static int one(struct bl_db *db, sqlite3_stmt *st, row_fn fn, void *out, const c
 	else
 		r = FAIL(db, what);
 	sqlite3_finalize(st);
+	if (r < 0)
+		clear(out);
 	return r;
 }
+
+static int image_row(sqlite3_stmt *st, void *e) { return read_image(st, e); }
+static int version_row(sqlite3_stmt *st, void *e) { return read_version(st, e); }
+static int client_row(sqlite3_stmt *st, void *e) { return read_client(st, 0, e); }
+static void image_clear(void *p) { bl_image_clear(p); }
+static void version_clear(void *p) { bl_version_clear(p); }
+static void client_clear(void *p) { bl_client_clear(p); }
 
 /* ---- images ---- */
 
@@ -549,54 +583,26 @@ int bl_db_image_add(struct bl_db *db, struct bl_image *img)
 
 int bl_db_image_get(struct bl_db *db, const char *name, struct bl_image *out)
 {
-	sqlite3_stmt *st;
 	char nf[160];
-	int r;
 
-	memset(out, 0, sizeof(*out));
-	if ((r = prep(db, &st, "SELECT " IMAGE_COLS " FROM images WHERE name = ?")) < 0)
-		return r;
-	bind_text(st, 1, name);
 	snprintf(nf, sizeof(nf), "image '%.80s': not found", name);
-	r = one(db, st, image_row, out, "reading an image", nf);
-	if (r < 0)
-		bl_image_clear(out);
-	return r;
+	return get_row(db, "SELECT " IMAGE_COLS " FROM images WHERE name = ?", KEY_TEXT(name),
+		       image_row, image_clear, out, sizeof(*out), "reading an image", nf);
 }
 
 int bl_db_image_get_id(struct bl_db *db, int64_t id, struct bl_image *out)
 {
-	sqlite3_stmt *st;
 	char nf[80];
-	int r;
 
-	memset(out, 0, sizeof(*out));
-	if ((r = prep(db, &st, "SELECT " IMAGE_COLS " FROM images WHERE id = ?")) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
 	snprintf(nf, sizeof(nf), "image #%lld: not found", (long long)id);
-	r = one(db, st, image_row, out, "reading an image", nf);
-	if (r < 0)
-		bl_image_clear(out);
-	return r;
+	return get_row(db, "SELECT " IMAGE_COLS " FROM images WHERE id = ?", KEY_NUM(id),
+		       image_row, image_clear, out, sizeof(*out), "reading an image", nf);
 }
 
 int bl_db_image_list(struct bl_db *db, struct bl_image **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = prep(db, &st, "SELECT " IMAGE_COLS " FROM images ORDER BY name")) < 0)
-		return r;
-	r = collect(db, st, sizeof(**out), image_row, (void **)out, n, "listing images");
-	if (r < 0) {
-		bl_images_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return r;
+	return list_rows(db, "SELECT " IMAGE_COLS " FROM images ORDER BY name", KEY_NONE,
+			 sizeof(**out), image_row, image_clear, (void **)out, n, "listing images");
 }
 
 int bl_db_image_clients(struct bl_db *db, int64_t image_id)
@@ -709,40 +715,19 @@ int bl_db_image_set_current(struct bl_db *db, int64_t id, int version)
 
 int bl_db_versions(struct bl_db *db, int64_t image_id, struct bl_version **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = prep(db, &st, "SELECT " VERSION_COLS " FROM versions WHERE image_id = ? "
-		      "ORDER BY number")) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, image_id);
-	r = collect(db, st, sizeof(**out), version_row, (void **)out, n, "listing versions");
-	if (r < 0) {
-		bl_versions_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return r;
+	return list_rows(db, "SELECT " VERSION_COLS " FROM versions WHERE image_id = ? ORDER BY "
+			 "number", KEY_NUM(image_id), sizeof(**out), version_row, version_clear,
+			 (void **)out, n, "listing versions");
 }
 
 int bl_db_version_building(struct bl_db *db, int64_t image_id, struct bl_version *out)
 {
-	sqlite3_stmt *st;
 	char nf[120];
-	int r;
 
-	memset(out, 0, sizeof(*out));
-	if ((r = prep(db, &st, "SELECT " VERSION_COLS " FROM versions WHERE image_id = ? AND "
-		      "state = 'building'")) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, image_id);
 	snprintf(nf, sizeof(nf), "image #%lld: no version is being built", (long long)image_id);
-	r = one(db, st, version_row, out, "reading a version", nf);
-	if (r < 0)
-		bl_version_clear(out);
-	return r;
+	return get_row(db, "SELECT " VERSION_COLS " FROM versions WHERE image_id = ? AND "
+		       "state = 'building'", KEY_NUM(image_id), version_row, version_clear, out,
+		       sizeof(*out), "reading a version", nf);
 }
 
 int bl_db_version_start(struct bl_db *db, int64_t image_id, const char *layer_dir,
@@ -975,55 +960,28 @@ int bl_db_client_add(struct bl_db *db, struct bl_client *c)
 
 int bl_db_client_get(struct bl_db *db, const char *mac, struct bl_client *out)
 {
-	sqlite3_stmt *st;
 	char nf[80];
-	int r;
 
-	memset(out, 0, sizeof(*out));
-	if ((r = prep(db, &st, "SELECT " CLIENT_COLS " FROM clients c WHERE mac = ?")) < 0)
-		return r;
-	bind_text(st, 1, mac);
 	snprintf(nf, sizeof(nf), "client %.20s: not found", mac);
-	r = one(db, st, client_row, out, "reading a client", nf);
-	if (r < 0)
-		bl_client_clear(out);
-	return r;
+	return get_row(db, "SELECT " CLIENT_COLS " FROM clients c WHERE mac = ?", KEY_TEXT(mac),
+		       client_row, client_clear, out, sizeof(*out), "reading a client", nf);
 }
 
 int bl_db_client_list(struct bl_db *db, struct bl_client **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = prep(db, &st, "SELECT " CLIENT_COLS " FROM clients c ORDER BY mac")) < 0)
-		return r;
-	r = collect(db, st, sizeof(**out), client_row, (void **)out, n, "listing clients");
-	if (r < 0) {
-		bl_clients_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return r;
+	return list_rows(db, "SELECT " CLIENT_COLS " FROM clients c ORDER BY mac", KEY_NONE,
+			 sizeof(**out), client_row, client_clear, (void **)out, n,
+			 "listing clients");
 }
 
 int bl_db_image_super(struct bl_db *db, int64_t image_id, struct bl_client *out)
 {
-	sqlite3_stmt *st;
 	char nf[80];
-	int r;
 
-	memset(out, 0, sizeof(*out));
-	if ((r = prep(db, &st, "SELECT " CLIENT_COLS " FROM clients c WHERE image_id = ? AND "
-		      "role = 'super'")) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, image_id);
 	snprintf(nf, sizeof(nf), "image #%lld: has no super client", (long long)image_id);
-	r = one(db, st, client_row, out, "reading a client", nf);
-	if (r < 0)
-		bl_client_clear(out);
-	return r;
+	return get_row(db, "SELECT " CLIENT_COLS " FROM clients c WHERE image_id = ? AND "
+		       "role = 'super'", KEY_NUM(image_id), client_row, client_clear, out,
+		       sizeof(*out), "reading a client", nf);
 }
 
 /* One-column client updates by MAC. */
@@ -1279,31 +1237,23 @@ static int event_row(sqlite3_stmt *st, void *e)
 	return ev->object && ev->message ? 0 : -ENOMEM;
 }
 
+static void event_clear(void *p)
+{
+	struct bl_event *ev = p;
+	free(ev->object);
+	free(ev->message);
+}
+
 void bl_events_free(struct bl_event *ev, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(ev[i].object);
-		free(ev[i].message);
-	}
+	for (size_t i = 0; i < n; i++)
+		event_clear(&ev[i]);
 	free(ev);
 }
 
 int bl_db_list_events(struct bl_db *db, size_t limit, struct bl_event **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = prep(db, &st, "SELECT id, ts, object, message FROM events ORDER BY id DESC "
-		      "LIMIT ?")) < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
-	r = collect(db, st, sizeof(**out), event_row, (void **)out, n, "listing events");
-	if (r < 0) {
-		bl_events_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return r;
+	return list_rows(db, "SELECT id, ts, object, message FROM events ORDER BY id DESC LIMIT ?",
+			 KEY_NUM(limit ? (int64_t)limit : -1), sizeof(**out), event_row,
+			 event_clear, (void **)out, n, "listing events");
 }
