@@ -1,0 +1,126 @@
+# linkmgr on real LIO: links in the database become configfs objects that serve each client its
+# own LUN (and nobody else's), CHAP is enforced when on, unlinking removes exactly that client's
+# objects, a restart changes nothing, an emptied configfs is rebuilt, foreign objects survive.
+. "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
+LINKMGR=$BUILD/linkmgr/linkmgr
+LINKCTL=$BUILD/linkctl/linkctl
+P=iqn.2026-11.org.bootlink
+A=52:54:00:aa:00:01 A12=525400aa0001
+B=52:54:00:aa:00:02 B12=525400aa0002
+ST=/var/tmp/bl
+CONF=$ST/linkmgr.conf
+
+write_conf() { # CHAP(true|false)
+    cat > "$CONF" <<EOF
+state_dir = "$ST";
+server_address = "$PORTAL_IP";
+chap = $1;
+dnsmasq_pid_file = "$ST/dnsmasq.pid";
+control_socket = "$ST/linkmgr.sock";
+dhcp = { mode = "full"; ranges = ( { start = "10.0.2.100"; end = "10.0.2.200"; } ); };
+EOF
+}
+lm() { "$LINKMGR" --config "$CONF" "$@" 2>>"$OUT/linkmgr.log"; }
+lc() { "$LINKCTL" --config "$CONF" "$@" 2>>"$OUT/linkctl.log"; }
+changes() { lm --dry-run | sed -n 's/^# .* served, \([0-9]*\) changes$/\1/p'; }
+bl_objects() { # everything linkmgr owns, one path per line, sorted
+    { ls -d "$CFS"/core/user_42/bl-* 2>/dev/null; ls -d "$CFS"/iscsi/$P:* 2>/dev/null
+      find "$CFS"/iscsi/$P:* -mindepth 1 \( -path '*/tpgt_1/lun/*' -o -path '*/tpgt_1/np/*' \
+          -o -path '*/tpgt_1/acls/*' \) -maxdepth 4 2>/dev/null; } | sort
+}
+inq() { iscsi-inq -i "$P:client-$1" "iscsi://${3:-}$PORTAL_IP/$P:target-$2/0" >/dev/null 2>&1; }
+# Checks run in this shell (not bash -c), so a missing helper fails instead of passing.
+refused() { if "$@"; then return 1; fi; }
+zero_changes() { local c; c=$(changes); [ "$c" = 0 ]; }
+objects_are() { [ "$(bl_objects)" = "$1" ]; }
+only_b_removed() { # BEFORE AFTER
+    [ -z "$(comm -13 <(echo "$1") <(echo "$2"))" ] &&                 # nothing added
+    [ -z "$(comm -23 <(echo "$1") <(echo "$2") | grep -v "$B12")" ] && # all removed are B's
+    [ -n "$(comm -23 <(echo "$1") <(echo "$2"))" ] &&                 # something was removed
+    ! echo "$2" | grep -q "$B12"                                      # nothing of B is left
+}
+status_lists() { lc --json status | grep -q "$1"; }
+
+step "tcmu-runner with the bootlink handler; a foreign fileio LUN that must survive"
+start_tcmu_runner
+mkdir -p "$ST/images"
+write_conf false
+head -c 33554432 /dev/urandom > "$ST/images/base.img"
+head -c 1048576 /dev/zero > /var/tmp/foreign.img
+fbs=$(lio_fileio foreign /var/tmp/foreign.img)
+iscsi_export iqn.2003-01.org.example:foreign "$fbs" iqn.2003-01.org.example:init
+
+step "two clients linked with linkctl; linkmgr --once"
+lc image add win10 "$ST/images/base.img" > /dev/null || die "linkctl image add failed: $(tail -3 "$OUT/linkctl.log")"
+lc client add $A --image win10 --name pc01 --mode persistent --chap-user pc01 --chap-secret Secret-pc01-xy > /dev/null || die "client add A"
+lc client add $B --image win10 --name pc02 --mode volatile --chap-user pc02 --chap-secret Secret-pc02-xy > /dev/null || die "client add B"
+expect "first reconcile succeeds" lm --once
+expect "backstore of A is a user:bootlink device on its overlay" \
+    grep -q "bootlink/$ST/overlays/$A12.ovl" "$CFS/core/user_42/bl-$A12/attrib/dev_config"
+expect "B's backstore is volatile" grep -q "$B12.ovl;volatile" "$CFS/core/user_42/bl-$B12/attrib/dev_config"
+expect "A's TPG is enabled with a portal on $PORTAL_IP:3260" \
+    bash -c "[ \$(cat $CFS/iscsi/$P:target-$A12/tpgt_1/enable) = 1 ] && [ -d $CFS/iscsi/$P:target-$A12/tpgt_1/np/$PORTAL_IP:3260 ]"
+expect "A's ACL is only its own initiator" \
+    bash -c "[ \"\$(ls $CFS/iscsi/$P:target-$A12/tpgt_1/acls)\" = $P:client-$A12 ]"
+expect "iPXE script for A written" grep -q "sanboot iscsi:$PORTAL_IP::3260:0:$P:target-$A12" "$ST/tftp/bootlink/$A12.ipxe"
+
+step "each initiator sees its own LUN and only it"
+expect "A's initiator sees A's LUN" inq $A12 $A12
+expect "B's initiator sees B's LUN" inq $B12 $B12
+expect "B's initiator is refused on A's target" refused inq $B12 $A12
+expect "an unknown initiator is refused" refused inq 000000000000 $A12
+expect "A reads its image's data through the overlay" \
+    cmp <("$BL_IO" -i "$P:client-$A12" "iscsi://$PORTAL_IP/$P:target-$A12/0" read 0 2048) <(head -c 1048576 "$ST/images/base.img")
+
+step "restart: nothing changes"
+before=$(bl_objects)
+expect "a second run plans 0 changes" zero_changes
+expect "a second --once succeeds" lm --once
+expect "the objects are the same after it" objects_are "$before"
+
+step "CHAP on"
+write_conf true
+expect "reconcile with CHAP" lm --once
+expect "TPG authentication is on" bash -c "[ \$(cat $CFS/iscsi/$P:target-$A12/tpgt_1/attrib/authentication) = 1 ]"
+expect "A without CHAP is refused" refused inq $A12 $A12
+expect "A with a wrong secret is refused" refused inq $A12 $A12 'pc01%Wrong-secret-1@'
+expect "A with its CHAP credentials gets in" inq $A12 $A12 'pc01%Secret-pc01-xy@'
+expect "the iPXE script carries CHAP (hex)" grep -q '^set password:hex ' "$ST/tftp/bootlink/$A12.ipxe"
+
+step "unlinking B removes exactly B's objects"
+before=$(bl_objects)
+lc client remove $B > /dev/null || die "client remove B"
+expect "reconcile after removal" lm --once
+after=$(bl_objects)
+expect "exactly B's objects were removed, nothing added" only_b_removed "$before" "$after"
+expect "A still serves" inq $A12 $A12 'pc01%Secret-pc01-xy@'
+expect "B's iPXE script is gone" test ! -e "$ST/tftp/bootlink/$B12.ipxe"
+
+step "a fresh configfs (server reboot) is rebuilt"
+t=$CFS/iscsi/$P:target-$A12/tpgt_1
+echo 0 > "$t/enable"
+rm "$t/acls/$P:client-$A12/lun_0/map"; rmdir "$t/acls/$P:client-$A12/lun_0" "$t/acls/$P:client-$A12"
+rm "$t/lun/lun_0/bl-$A12"; rmdir "$t/lun/lun_0" "$t/np/$PORTAL_IP:3260" "$t" "$CFS/iscsi/$P:target-$A12"
+rmdir "$CFS/core/user_42/bl-$A12" "$CFS/core/user_42"
+expect "configfs has no bootlink object left" objects_are ""
+expect "reconcile rebuilds" lm --once
+expect "A serves again" inq $A12 $A12 'pc01%Secret-pc01-xy@'
+expect "and a further run plans 0 changes" zero_changes
+
+step "foreign objects untouched"
+expect "the foreign fileio backstore is there" test -d "$fbs"
+expect "the foreign target is there" test -d "$CFS/iscsi/iqn.2003-01.org.example:foreign/tpgt_1/lun/lun_0"
+
+step "the daemon: control socket, SIGTERM leaves LIO in place"
+lm --foreground &
+LMPID=$!
+for i in $(seq 1 50); do [ -S "$ST/linkmgr.sock" ] && break; sleep 0.1; done
+expect "the control socket is 0660 or stricter" bash -c "[ \$(( 0\$(stat -c %a $ST/linkmgr.sock) & 07 )) = 0 ]"
+expect "a boot request over the control socket is served" lm --notify-boot $A
+expect "linkctl status reports A" status_lists $A
+kill -TERM $LMPID; wait $LMPID || true
+expect "A's target survives the daemon stopping" test -d "$CFS/iscsi/$P:target-$A12/tpgt_1"
+
+iscsi_unexport iqn.2003-01.org.example:foreign
+cp "$OUT/linkmgr.log" "$OUT/linkmgr.log.keep" 2>/dev/null || true
+finish
