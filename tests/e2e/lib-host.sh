@@ -1,0 +1,85 @@
+# Host-side helpers for the e2e tests: start a server guest on a private network, boot clients
+# against it, talk to the server through its shared output directory. Source it from a test.
+# The network is a QEMU socket netdev on a multicast group bound to 127.0.0.1: every guest joined
+# to it sees the others' frames (a hub), nothing leaves this machine, and a random port keeps
+# concurrent runs apart.
+set -euo pipefail
+E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$E2E/../.." && pwd)
+export BOOTLINK_BUILD_DIR=${BOOTLINK_BUILD_DIR:-$SRC/build}
+E2E_PORT=${E2E_PORT:-$((20000 + RANDOM % 30000))}
+E2E_NET="socket,mcast=230.77.0.1:$E2E_PORT,localaddr=127.0.0.1"
+E2E_SERVER_MAC=52:54:00:77:00:01
+E2E_TMP=$(mktemp -d /var/tmp/bootlink-e2e.XXXXXX)
+_passes=0 _failures=0 SERVER_PID= SERVER_OUT=
+
+ok() { _passes=$((_passes + 1)); echo "ok - $*"; }
+not_ok() { _failures=$((_failures + 1)); echo "not ok - $*"; }
+expect() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+finish() { echo "$_passes passed, $_failures failed"; [ "$_failures" = 0 ]; }
+
+# start_server SCRIPT ARGS...: the server guest in the background; returns once it wrote "ready".
+start_server() {
+    local i
+    mkdir -p "$E2E_TMP/jobs"
+    BOOTLINK_VM_JOBDIR=$E2E_TMP/jobs "$SRC/tests/vm/run-in-guest" --name "e2e-$(basename "$1" .sh)" \
+        --timeout 1200 --nic "$E2E_NET@$E2E_SERVER_MAC" "$@" > "$E2E_TMP/server.out" 2>&1 &
+    SERVER_PID=$!
+    for i in $(seq 1 600); do
+        SERVER_OUT=$(ls -d "$E2E_TMP"/jobs/bootlink-vm-*/out 2>/dev/null | head -1 || true)
+        [ -n "$SERVER_OUT" ] && [ -f "$SERVER_OUT/ready" ] && { echo "server ready after $((i / 2)) s"; return 0; }
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.5
+    done
+    echo "server did not get ready; its output:" >&2
+    cat "$E2E_TMP/server.out" >&2
+    return 1
+}
+
+# request WORDS...: one request to the server (see server-manual.sh); prints its answer.
+# Numbered by the requests already there, so it also works from a subshell.
+request() {
+    local r i
+    r=req-$(find "$SERVER_OUT" -maxdepth 1 -name 'req-*' ! -name '*.*' | wc -l)
+    echo "$*" > "$SERVER_OUT/$r.tmp" && mv "$SERVER_OUT/$r.tmp" "$SERVER_OUT/$r"
+    for i in $(seq 1 600); do
+        [ -f "$SERVER_OUT/$r.done" ] && { cat "$SERVER_OUT/$r.done"; return 0; }
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.2
+    done
+    echo "no answer"
+}
+
+# stop_server: ask it to stop, wait for the guest; its status is the function's.
+stop_server() {
+    local rc=0
+    [ -n "$SERVER_PID" ] || return 0
+    kill -0 "$SERVER_PID" 2>/dev/null && request stop > /dev/null
+    wait "$SERVER_PID" || rc=$?
+    SERVER_PID=
+    sed 's/^/[server] /' "$E2E_TMP/server.out"
+    return "$rc"
+}
+
+_cleanup() {
+    local rc=$?
+    if [ -n "$SERVER_PID" ]; then
+        # run-in-guest's `timeout` child holds QEMU in its own process group: stop it by its pid.
+        kill $(ps -o pid= --ppid "$SERVER_PID") "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [ "$rc" = 0 ] && [ "$_failures" = 0 ] && [ -z "${BOOTLINK_VM_KEEP:-}" ]; then rm -rf "$E2E_TMP"
+    else echo "e2e: files kept in $E2E_TMP" >&2; fi
+}
+trap _cleanup EXIT
+
+# boot NAME FIRMWARE MAC [client.sh options]: one client, its output in $E2E_TMP/NAME.out.
+boot() {
+    local name=$1 fw=$2 mac=$3
+    shift 3
+    "$E2E/client.sh" --name "$name" --firmware "$fw" --mac "$mac" --net "$E2E_NET" \
+        --log "$E2E_TMP/$name.console.log" "$@" > "$E2E_TMP/$name.out" 2>&1
+}
+# client_line NAME KEY: the value of "BOOTLINK-CLIENT KEY=..." in NAME's output.
+client_line() { sed -n "s/.*BOOTLINK-CLIENT $2=//p" "$E2E_TMP/$1.out" | tail -1; }
+show() { cat "$E2E_TMP/$1.out"; }
