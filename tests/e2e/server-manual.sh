@@ -7,21 +7,18 @@
 # image per client, exported as LUN 0 of target <prefix>:target-<mac12> for initiator
 # <prefix>:client-<mac12> only; dnsmasq for DHCP + TFTP (undionly.kpxe to BIOS PXE ROMs, ipxe.efi to
 # UEFI PXE, and to iPXE a script that chains <mac12>.ipxe or says the machine is not linked).
-# Talks to the host through $BOOTLINK_VM_OUT (shared): writes "ready" once serving; executes
-# requests the host drops there as req-<N> (renamed into place), answering in req-<N>.done:
+# Requests from the host (see lib-guest.sh):
 #   reopen MAC      recreate MAC's backstore (the handler opens the overlay again: volatile resets)
 #   plant MAC TEXT  write TEXT into sector 2 of MAC's test area, as MAC's initiator (a request the
 #                   client's next boot acts on; see boot/client-image/client-init)
 #   stop            check the base is unchanged, write "summary", exit
-. "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
-PORTAL_IP=10.77.0.1
+. "$BOOTLINK_SOURCE_DIR/tests/e2e/lib-guest.sh"
 base_src=${1:?usage: server-manual.sh BASE_IMAGE CLIENT...}
 shift
 [ $# -ge 1 ] || die "no clients given"
 
 step "network: eth0 = $PORTAL_IP/24"
-ip link set eth0 up || die "the guest has no eth0 (run-in-guest --nic ...)"
-ip addr add "$PORTAL_IP/24" dev eth0
+net_up
 
 step "base image and one overlay per client"
 mkdir -p /var/tmp/bl/overlays /var/tmp/tftp
@@ -67,42 +64,34 @@ dnsmasq --port=0 --bind-interfaces --interface=eth0 --except-interface=lo \
     --log-dhcp --log-facility="$OUT/dnsmasq.log" --pid-file=/run/dnsmasq.pid ||
     die "dnsmasq did not start: $(tail -3 "$OUT/dnsmasq.log" 2>/dev/null)"
 
-echo "$PORTAL_IP" > "$OUT/ready.tmp" && mv "$OUT/ready.tmp" "$OUT/ready"
+ready
 step "serving; waiting for requests in $OUT"
-
-reply() { echo "$2" > "$OUT/$1.done.tmp"; mv "$OUT/$1.done.tmp" "$OUT/$1.done"; }
-n=0
-while :; do
-    r=req-$n
-    if [ ! -f "$OUT/$r" ]; then sleep 0.3; continue; fi
-    read -r cmd mac text < "$OUT/$r"
-    m12=$(echo "${mac:-x}" | tr -d : | tr A-F a-f)
-    echo "request $n: $cmd $mac $text"
+request() { # reopen MAC | plant MAC TEXT
+    local cmd=$1 m12 sz
+    m12=$(echo "${2:-x}" | tr -d : | tr A-F a-f)
+    shift 2
     case "$cmd" in
         reopen)
-            if bl_lun_remove "$m12" && bl_lun "$m12" "/var/tmp/bl/overlays/$m12.ovl" "${opts[$m12]-}" >/dev/null
-            then reply "$r" ok; else reply "$r" "failed"; fi ;;
+            bl_lun_remove "$m12" && bl_lun "$m12" "/var/tmp/bl/overlays/$m12.ovl" "${opts[$m12]-}" >/dev/null &&
+                echo ok || echo failed ;;
         plant)
-            printf '%s\n' "$text" | head -c 512 > /tmp/plant.bin
+            printf '%s\n' "$*" | head -c 512 > /tmp/plant.bin
             truncate -s 512 /tmp/plant.bin
             # Sector 2 of partition 2: the partition starts 1 MiB before the end of the disk.
             sz=$(( $("$BL_IMG" info --json "/var/tmp/bl/overlays/$m12.ovl" | jq -r .virtual_size) / 512 ))
-            if bl_io "$m12" write $((sz - 2048 + 2)) /tmp/plant.bin && bl_io "$m12" sync
-            then reply "$r" ok; else reply "$r" failed; fi ;;
-        stop)
-            break ;;
-        *) reply "$r" "unknown request '$cmd'" ;;
+            bl_io "$m12" write $((sz - 2048 + 2)) /tmp/plant.bin && bl_io "$m12" sync && echo ok || echo failed ;;
+        *) echo "unknown request '$cmd'" ;;
     esac
-    n=$((n + 1))
-done
+}
+serve_requests request
 
 step "stopping"
 kill "$(cat /run/dnsmasq.pid)" 2>/dev/null || true
 {
-    if [ "$(sha256sum < "$base")" = "$base_sum" ]; then echo "base unchanged"; else echo "base CHANGED"; fi
+    base_check "$base" "$base_sum"
     for o in /var/tmp/bl/overlays/*.ovl; do
         echo "overlay $(basename "$o" .ovl) allocated=$(ovl_allocated "$o")"
     done
 } | tee "$OUT/summary"
-reply "req-$n" ok
+answer_stop
 grep -q '^base unchanged' "$OUT/summary"
