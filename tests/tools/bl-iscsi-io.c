@@ -3,7 +3,8 @@
  *
  *   bl-iscsi-io [-i INITIATOR_IQN] URL capacity | read LBA N | write LBA FILE | sync |
  *               unmap LBA N | zero LBA N [unmap] | load LOG SECONDS REGION_BLOCKS SEED |
- *               verify LOG BASEFILE SEED
+ *               verify LOG BASEFILE SEED |
+ *               perf read|write seq|rand QD BLOCKS START COUNT STRIDE SECONDS
  *
  * URL is iscsi://[user%secret@]host[:port]/target-iqn/lun. Blocks are the LUN's logical blocks.
  *
@@ -14,10 +15,17 @@
  * `verify` then checks the crash guarantee: every block holds either the data of the newest write
  * synced before the last completed SYNCHRONIZE CACHE (or BASEFILE's data when there was none), or
  * the data of a write issued after it; anything else — a mix, garbage, an older version — fails.
+ *
+ * `perf` is the benchmark load (iscsi-perf only reads, over the whole LUN): QD commands in flight
+ * (libiscsi's async API), each BLOCKS blocks long, at the COUNT slots START + k*STRIDE visited in
+ * order (seq) or in one fixed shuffled order (rand), cycling until SECONDS pass; SECONDS 0 means
+ * one pass over the slots (e.g. one write per cluster of a fresh overlay: first writes). Prints
+ * one JSON line with the ops, the seconds and the rate; exits 1 if any command failed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 #include <stdbool.h>
@@ -231,10 +239,106 @@ static int cmd_verify(const char *log, const char *basefile, uint32_t seed)
     return bad ? 1 : 0;
 }
 
+struct perf {
+    uint64_t *slots;
+    size_t count, next;
+    bool write, one_pass, stop;
+    uint32_t blocks;
+    unsigned char *buf;
+    int inflight;
+    uint64_t done, errors;
+};
+
+static void perf_done(struct iscsi_context *ctx, int status, void *task, void *priv)
+{
+    struct perf *p = priv;
+
+    (void)ctx;
+    p->inflight--;
+    if (status == SCSI_STATUS_GOOD)
+        p->done++;
+    else if (p->errors++ == 0)
+        fprintf(stderr, "bl-iscsi-io: perf: a command failed: %s\n", iscsi_get_error(iscsi));
+    scsi_free_scsi_task(task);
+}
+
+static void perf_issue(struct perf *p)
+{
+    if (p->next == p->count) {
+        if (p->one_pass) {
+            p->stop = true;
+            return;
+        }
+        p->next = 0;
+    }
+    uint64_t lba = p->slots[p->next++];
+    uint32_t len = p->blocks * block_size;
+    struct scsi_task *t = p->write
+        ? iscsi_write16_task(iscsi, lun, lba, p->buf, len, block_size, 0, 0, 0, 0, 0, perf_done, p)
+        : iscsi_read16_task(iscsi, lun, lba, len, block_size, 0, 0, 0, 0, 0, perf_done, p);
+    if (!t)
+        fail("perf: cannot queue a command");
+    p->inflight++;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmd_perf(char **arg)
+{
+    struct perf p = {.write = !strcmp(arg[0], "write")};
+    int qd = atoi(arg[2]), seconds = atoi(arg[7]);
+    uint64_t start = strtoull(arg[4], NULL, 0), stride = strtoull(arg[6], NULL, 0);
+
+    p.blocks = (uint32_t)strtoul(arg[3], NULL, 0);
+    p.count = strtoull(arg[5], NULL, 0);
+    p.one_pass = seconds == 0;
+    if (qd < 1 || !p.blocks || !p.count || start + (p.count - 1) * stride + p.blocks > nblocks) {
+        fprintf(stderr, "bl-iscsi-io: perf: the slots do not fit the LUN (%" PRIu64 " blocks)\n", nblocks);
+        return 2;
+    }
+    p.slots = malloc(p.count * sizeof *p.slots);
+    p.buf = malloc((size_t)p.blocks * block_size);
+    for (size_t k = 0; k < p.count; k++)
+        p.slots[k] = start + k * stride;
+    uint64_t s = 0x2545F4914F6CDD1Dull;
+    if (!strcmp(arg[1], "rand"))
+        for (size_t k = p.count - 1; k > 0; k--) {
+            size_t j = rnd(&s) % (k + 1);
+            uint64_t x = p.slots[k];
+            p.slots[k] = p.slots[j];
+            p.slots[j] = x;
+        }
+    for (size_t i = 0; i < (size_t)p.blocks * block_size; i++)
+        p.buf[i] = (unsigned char)(rnd(&s) | 1); /* never all zeros: no shortcut for anyone */
+    double t0 = now_s(), end = t0 + seconds;
+    while (!p.stop || p.inflight) {
+        while (!p.stop && p.inflight < qd)
+            perf_issue(&p);
+        struct pollfd pfd = {iscsi_get_fd(iscsi), (short)iscsi_which_events(iscsi), 0};
+        if (poll(&pfd, 1, 1000) < 0 || iscsi_service(iscsi, pfd.revents) < 0)
+            fail("perf: connection");
+        if (!p.one_pass && now_s() >= end)
+            p.stop = true;
+    }
+    double secs = now_s() - t0;
+    printf("{\"op\":\"%s\",\"order\":\"%s\",\"qd\":%d,\"bytes\":%u,\"ops\":%" PRIu64
+           ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"iops\":%.0f}\n", arg[0], arg[1], qd,
+           p.blocks * block_size, p.done, p.errors, secs, p.done / secs);
+    free(p.slots);
+    free(p.buf);
+    return p.errors ? 1 : 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bl-iscsi-io [-i INITIATOR_IQN] URL capacity|read LBA N|write LBA FILE|sync|"
-                    "unmap LBA N|zero LBA N [unmap]|load LOG SECONDS REGION SEED|verify LOG BASE SEED\n");
+                    "unmap LBA N|zero LBA N [unmap]|load LOG SECONDS REGION SEED|verify LOG BASE SEED|\n"
+                    "       perf read|write seq|rand QD BLOCKS START COUNT STRIDE SECONDS\n");
     return 2;
 }
 
@@ -301,6 +405,8 @@ int main(int argc, char **argv)
         return cmd_load(arg[0], atoi(arg[1]), strtoull(arg[2], NULL, 0), (uint32_t)strtoul(arg[3], NULL, 0));
     } else if (!strcmp(cmd, "verify") && nargs == 3) {
         return cmd_verify(arg[0], arg[1], (uint32_t)strtoul(arg[2], NULL, 0));
+    } else if (!strcmp(cmd, "perf") && nargs == 8) {
+        return cmd_perf(arg);
     } else {
         return usage();
     }

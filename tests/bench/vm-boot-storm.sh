@@ -1,0 +1,108 @@
+#!/bin/bash
+# Boot storm: N bootlink LUNs on one base, each "booted" at the same moment by its own libiscsi
+# sessions, against one LIO fileio LUN read by the same N clients; for each TCMU ring size
+# (max_data_area_mb) asked for.
+#
+#   tests/bench/vm-boot-storm.sh [--luns N] [--ring-mb "4 8 16"] [--base-mib M] [--mem MB]
+#
+# Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). 200 LUNs want --mem 4096.
+# A client's boot: the hot set (the first HOT MiB of the disk, 64 KiB reads in order, QD4: kernel,
+# drivers), then 256 scattered 4 KiB reads (QD4) spread over the disk, then 16 scattered 4 KiB
+# writes (logs, registry) — every client reads the same blocks, as identical PCs do.
+# Printed per ring size, as one JSON line: time to create and export the N backstores, wall time
+# of the storm and aggregate MiB/s against fileio's under the same load, tcmu-runner's RSS and
+# threads per device, guest memory per device after creation and after the storm, and QD32
+# iscsi-perf on one bootlink LUN (4 KiB and 64 KiB random reads) with that ring size.
+set -euo pipefail
+luns=64 rings="4 8 16" base_mib=128 mem=2048 hot_mib=8
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --luns) luns=$2; shift 2 ;;
+        --ring-mb) rings=$2; shift 2 ;;
+        --base-mib) base_mib=$2; shift 2 ;;
+        --mem) mem=$2; shift 2 ;;
+        *) echo "usage: $0 [--luns N] [--ring-mb \"4 8 16\"] [--base-mib M] [--mem MB]" >&2; exit 2 ;;
+    esac
+done
+if [ -z "${BOOTLINK_VM_NAME:-}" ]; then
+    here=$(cd "$(dirname "$0")" && pwd)
+    exec "$here/../vm/run-in-guest" --mem "$mem" --timeout 5400 "$0" \
+        --luns "$luns" --ring-mb "$rings" --base-mib "$base_mib"
+fi
+
+. "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
+. "$BOOTLINK_SOURCE_DIR/tests/bench/bench-lib.sh"
+D=/var/tmp/storm
+mkdir -p "$D/ovl"
+SIZE=$((base_mib * 1048576)) NBLK=$((base_mib * 2048))
+FIQN=$BL_IQN:client-storm
+
+step "base ${base_mib} MiB; fileio LUN on a copy; tcmu-runner"
+pattern "$D/base.img" "$base_mib"
+cp "$D/base.img" "$D/fileio.img"
+iscsi_export "$BL_IQN:target-storm-fileio" "$(lio_fileio storm-fileio "$D/fileio.img")" "$FIQN"
+start_tcmu_runner
+TCMU_MAIN=$TCMU_PID
+
+# One client's boot on URL as initiator IQN (three short sessions).
+boot_client() {
+    "$BL_IO" -i "$1" "$2" perf read seq 4 128 0 $((hot_mib * 16)) 128 0 &&
+    "$BL_IO" -i "$1" "$2" perf read rand 4 8 0 256 $((NBLK / 256)) 0 &&
+    "$BL_IO" -i "$1" "$2" perf write rand 4 8 4 16 $((NBLK / 16)) 0
+} > /dev/null
+BOOT_BYTES=$(( hot_mib * 1048576 + 256 * 4096 + 16 * 4096 ))
+
+# storm NAME URL-FOR-CLIENT-i-FUNC: N clients at once; prints the wall seconds.
+storm() {
+    local t0 i pids=() bad=0
+    t0=$(date +%s.%N)
+    for i in $(seq 1 "$luns"); do boot_client "$("$1" "$i" iqn)" "$("$1" "$i" url)" & pids+=($!); done
+    for i in "${pids[@]}"; do wait "$i" || bad=$((bad + 1)); done
+    [ "$bad" = 0 ] || die "storm: $bad of $luns clients failed"
+    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+}
+bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
+fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fileio"; }
+
+mem_used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t - a}' /proc/meminfo; }
+proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD
+per_dev() { awk -v a="$1" -v n="$luns" 'BEGIN { printf "%.0f", a / n }'; }
+
+for mb in $rings; do
+    step "$luns bootlink LUNs with max_data_area_mb=$mb"
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    mem0=$(mem_used_kb) rss0=$(proc_kb "$TCMU_MAIN" VmRSS) thr0=$(proc_kb "$TCMU_MAIN" Threads)
+    for i in $(seq 1 "$luns"); do rm -f "$D/ovl/s$i.ovl"; "$BL_IMG" create -b "$D/base.img" "$D/ovl/s$i.ovl"; done
+    t0=$(date +%s.%N)
+    for i in $(seq 1 "$luns"); do lio_user "bl-s$i" "bootlink/$D/ovl/s$i.ovl" "$SIZE" "$mb" > /dev/null; done
+    t1=$(date +%s.%N)
+    for i in $(seq 1 "$luns"); do
+        iscsi_export "$BL_IQN:target-s$i" "$CFS/core/user_1/bl-s$i" "$BL_IQN:client-s$i"
+    done
+    t2=$(date +%s.%N)
+    mem1=$(mem_used_kb) rss1=$(proc_kb "$TCMU_MAIN" VmRSS) thr1=$(proc_kb "$TCMU_MAIN" Threads)
+    bl_s=$(storm bl_client)
+    mem2=$(mem_used_kb) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
+    fio_s=$(storm fileio_client)
+    step "QD32 on one of them"
+    r4=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 8 -r 5)
+    r64=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 128 -r 5)
+    f4=$(perf_read "$FIQN" "$(fileio_client 1 url)" 8 -r 5)
+    f64=$(perf_read "$FIQN" "$(fileio_client 1 url)" 128 -r 5)
+    mib_s() { awk -v s="$1" -v b="$BOOT_BYTES" -v n="$luns" 'BEGIN { printf "%.1f", n * b / s / 1048576 }'; }
+    span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+    printf '{"bench":"boot-storm","luns":%s,"max_data_area_mb":%s,"base_mib":%s,"create_backstores_s":%s,"export_targets_s":%s,' \
+        "$luns" "$mb" "$base_mib" "$(span "$t0" "$t1")" "$(span "$t1" "$t2")" | tee -a "$OUT/boot-storm.json"
+    printf '"storm_s":%s,"storm_mib_s":%s,"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"vs_fileio":%s,' \
+        "$bl_s" "$(mib_s "$bl_s")" "$fio_s" "$(mib_s "$fio_s")" "$(ratio "$fio_s" "$bl_s")" | tee -a "$OUT/boot-storm.json"
+    printf '"tcmu_rss_kb_per_dev_created":%s,"tcmu_rss_kb_per_dev_after_storm":%s,"tcmu_threads_per_dev":%s,' \
+        "$(per_dev $((rss1 - rss0)))" "$(per_dev $((rss2 - rss0)))" "$(per_dev $((thr1 - thr0)))" | tee -a "$OUT/boot-storm.json"
+    printf '"guest_mem_kb_per_dev_created":%s,"guest_mem_kb_per_dev_after_storm":%s,' \
+        "$(per_dev $((mem1 - mem0)))" "$(per_dev $((mem2 - mem0)))" | tee -a "$OUT/boot-storm.json"
+    printf '"qd32_4k_rand_iops":%s,"qd32_64k_rand_iops":%s,"fileio_qd32_4k_rand_iops":%s,"fileio_qd32_64k_rand_iops":%s}\n' \
+        "$r4" "$r64" "$f4" "$f64" | tee -a "$OUT/boot-storm.json"
+
+    step "removing the $luns LUNs"
+    for i in $(seq 1 "$luns"); do bl_lun_remove "s$i"; done
+done
+stop_tcmu_runner
