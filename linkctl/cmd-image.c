@@ -634,6 +634,11 @@ static int image_commit(struct cli *cli, int argc, char **argv)
 			 "since it became super): nothing to commit", img.name, super.mac, ovl);
 		goto out_c;
 	}
+	/* linkmgr makes layer_dir at start; a commit before its first start must not fail */
+	if (mkdir(cli->cfg.layer_dir, 0755) < 0 && errno != EEXIST) {
+		r = fail(cli, "layer directory %s: %s", cli->cfg.layer_dir, strerror(errno));
+		goto out_c;
+	}
 	if (eng_commit(ovl, v.layer_path) < 0 || eng_identity(v.layer_path, id, &size) < 0) {
 		r = fail_last(cli);
 		goto out_c;

@@ -16,7 +16,7 @@ cleanup() {
     rm -rf "$T"
 }
 
-mkdir -p "$T/images" "$T/state/overlays" "$T/state/layers"
+mkdir -p "$T/images" "$T/state/overlays"
 cat > "$T/linkmgr.conf" <<CONF
 state_dir = "$T/state";
 image_dir = "$T/images";
