@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bootlink-config.h"
@@ -93,6 +94,21 @@ static int send_boot(const struct bl_config *cfg, const char *mac_in, const char
 	return ok ? 0 : 1;
 }
 
+/* MAC of an IPv4 neighbour from /proc/net/arp ("IP HWtype Flags HWaddr Mask Device"). */
+static int arp_lookup(const char *ip, char mac[BL_MAC_LEN])
+{
+	FILE *f = fopen("/proc/net/arp", "r");
+	char line[256], a[64], hw[64];
+	int r = -ENOENT;
+	while (f && r < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %*s %*s %63s", a, hw) == 2 && !strcmp(a, ip)
+		    && bl_mac_parse(hw, mac) == 0)
+			r = 0;
+	if (f)
+		fclose(f);
+	return r;
+}
+
 /* dnsmasq --dhcp-script: always exits 0 so that dnsmasq never logs us as failing. */
 static int dnsmasq_hook(const struct bl_config *cfg, int argc, char **argv)
 {
@@ -102,10 +118,16 @@ static int dnsmasq_hook(const struct bl_config *cfg, int argc, char **argv)
 		if (vc && strncmp(vc, "PXEClient", 9) == 0)
 			send_boot(cfg, argv[2], NULL);
 	} else if (!strcmp(act, "tftp") && argc >= 5) {
-		/* .../bootlink/<mac12>.ipxe: the last step before sanboot (proxy mode has no leases) */
+		/* Proxy mode has no leases, hence no add/old events: the firmware's download of
+		 * the iPXE boot file (seconds before the iSCSI login) is the boot, its MAC taken
+		 * from the neighbour table; the client's own script is the last resort. */
 		const char *base = strrchr(argv[4], '/');
+		char mac[BL_MAC_LEN];
 		base = base ? base + 1 : argv[4];
-		if (strlen(base) == 17 && !strcmp(base + 12, ".ipxe")) {
+		if ((!strcmp(base, "undionly.kpxe") || !strcmp(base, "ipxe.efi"))
+		    && arp_lookup(argv[3], mac) == 0)
+			send_boot(cfg, mac, NULL);
+		else if (strlen(base) == 17 && !strcmp(base + 12, ".ipxe")) {
 			char m12[13];
 			memcpy(m12, base, 12);
 			m12[12] = '\0';
@@ -115,11 +137,53 @@ static int dnsmasq_hook(const struct bl_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* One boot produces several events (firmware DHCP, boot file download, iPXE's DHCP, its
+ * script download): the first rebuilds a volatile client's disk, the others, coming while the
+ * iSCSI login may already be under way, must not. */
+#define BOOT_DEBOUNCE_S 45
+
+struct boot_mark {
+	char mac[BL_MAC_LEN];
+	time_t at;
+};
+
 struct daemon {
 	struct bl_mgr mgr;
 	struct bl_config *cfg;
 	bool fixed_addr;
+	struct boot_mark *marks;
+	size_t n_marks;
 };
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Returns seconds since mac's last handled boot, or -1; records now if it is handled now. */
+static long boot_seen(struct daemon *d, const char *mac, bool record)
+{
+	time_t now = mono_now();
+	for (size_t i = 0; i < d->n_marks; i++) {
+		if (strcmp(d->marks[i].mac, mac) != 0)
+			continue;
+		long ago = (long)(now - d->marks[i].at);
+		if (record)
+			d->marks[i].at = now;
+		return ago;
+	}
+	if (record) {
+		struct boot_mark *v = realloc(d->marks, (d->n_marks + 1) * sizeof(*v));
+		if (v) {
+			d->marks = v;
+			snprintf(v[d->n_marks].mac, BL_MAC_LEN, "%s", mac);
+			v[d->n_marks++].at = now;
+		}
+	}
+	return -1;
+}
 
 static char *reply_stats(const struct bl_reconcile_stats *st, int r)
 {
@@ -170,6 +234,15 @@ static char *handle(void *ctx, const char *req)
 			if (bl_cfs_client_status(&d->mgr.cfs, &pp, mac, &s) == 0 && s.online)
 				return strdup("{\"ok\":true,\"ignored\":\"client has a live session\"}");
 		}
+		long ago = boot_seen(d, mac, false);
+		if (ago >= 0 && ago < BOOT_DEBOUNCE_S) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "{\"ok\":true,\"ignored\":\"same boot (%lds ago)\"}", ago);
+			return strdup(msg);
+		}
+		boot_seen(d, mac, true);
+		fprintf(stderr, "linkmgr: client %s starts a boot%s\n", mac,
+			sp ? " (iPXE script download)" : "");
 		if (bl_mgr_note_boot(&d->mgr, mac) < 0)
 			return bl_ctl_error_reply("out of memory");
 		int r = bl_reconcile(&d->mgr, &st);
@@ -354,6 +427,7 @@ int main(int argc, char **argv)
 		rc = run_daemon(&d);
 	}
 out_mgr:
+	free(d.marks);
 	bl_mgr_free(&d.mgr);
 out:
 	bl_db_close(db);
