@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -84,7 +85,8 @@ static int send_boot(const struct bl_config *cfg, const char *mac_in, const char
 	snprintf(req, sizeof(req), "boot %s%s%s", mac, how ? " " : "", how ? how : "");
 	int r = bl_ctl_call(cfg->control_socket, req, &reply);
 	if (r < 0) {
-		fprintf(stderr, "linkmgr: control socket %s: %s\n", cfg->control_socket, strerror(-r));
+		fprintf(stderr, "linkmgr: control socket %s: %s%s\n", cfg->control_socket,
+			strerror(-r), r == -ENOENT || r == -ECONNREFUSED ? " (is linkmgr running?)" : "");
 		return 1;
 	}
 	int ok = strncmp(reply, "{\"ok\":true", 10) == 0;
@@ -395,8 +397,15 @@ int main(int argc, char **argv)
 	int rc = 1;
 	struct bl_db *db = NULL;
 	struct daemon d = { .cfg = &cfg };
+	/* without the admin group the database stays root-only (0600) rather than unusable */
+	const char *group = dry ? NULL : cfg.admin_group;
+	if (group && !getgrnam(group)) {
+		fprintf(stderr, "linkmgr: admin group '%s' does not exist: database and control "
+			"socket are for root only\n", group);
+		group = NULL;
+	}
 	if (bl_db_open(db_path ? db_path : cfg.db_path, dry ? BL_DB_READONLY : BL_DB_CREATE,
-		       dry ? NULL : cfg.admin_group, &db) < 0) {
+		       group, &db) < 0) {
 		fprintf(stderr, "linkmgr: %s\n", bl_last_error());
 		goto out;
 	}
