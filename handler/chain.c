@@ -349,13 +349,36 @@ static int iov_slice(const struct iovec *iov, int cnt, size_t skip, size_t len,
 	return n;
 }
 
-static void iov_zero(const struct iovec *iov, int cnt, size_t skip, size_t len)
-{
-	struct iovec part[IOV_MAX];
-	int n = iov_slice(iov, cnt, skip, len, part);
+/* A view of part of the caller's iovec array: the array itself when the part is
+ * the whole, else a slice (on the stack for up to 8 entries). */
+struct slice {
+	const struct iovec *v;
+	int cnt;
+	struct iovec *heap;
+	struct iovec small[8];
+};
 
-	for (int i = 0; i < n; i++)
-		memset(part[i].iov_base, 0, part[i].iov_len);
+static int slice_get(struct slice *s, const struct iovec *iov, int cnt, size_t skip, size_t len,
+		     size_t total)
+{
+	s->heap = NULL;
+	if (skip == 0 && len == total) {
+		s->v = iov;
+		s->cnt = cnt;
+		return 0;
+	}
+	struct iovec *out = s->small;
+	if (cnt > 8 && !(out = s->heap = malloc(sizeof(*out) * (size_t)cnt)))
+		return -ENOMEM;
+	s->cnt = iov_slice(iov, cnt, skip, len, out);
+	s->v = out;
+	return 0;
+}
+
+static void iov_zero(const struct iovec *v, int cnt)
+{
+	for (int i = 0; i < cnt; i++)
+		memset(v[i].iov_base, 0, v[i].iov_len);
 }
 
 static int check_range(struct blc_chain *c, const char *op, uint64_t off, uint64_t len)
@@ -393,18 +416,18 @@ int blc_readv(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t
 	      unsigned flags)
 {
 	size_t len = iov_len(iov, iovcnt), pos = 0;
-	struct iovec part[IOV_MAX];
 	int r;
 
-	if (iovcnt < 0 || iovcnt > IOV_MAX || (r = check_range(c, "read", off, len)) < 0)
-		return iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : r;
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	if ((r = check_range(c, "read", off, len)) < 0)
+		return r;
 	if (flags & BLC_NOWAIT) {
 		if (pthread_rwlock_tryrdlock(&c->rw))
 			return -EAGAIN;
 	} else {
 		pthread_rwlock_rdlock(&c->rw);
 	}
-	r = 0;
 	while (pos < len && r == 0) {
 		uint64_t cl = (off + pos) >> c->cshift, last = (off + len - 1) >> c->cshift;
 		uint8_t src = src_of(c, cl);
@@ -413,23 +436,21 @@ int blc_readv(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t
 		size_t n = ((cl + 1) << c->cshift) - (off + pos);
 		if (n > len - pos)
 			n = len - pos;
+		struct slice sl;
+		if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
+			break;
 		if (src == BLC_SRC_ZERO) {
-			iov_zero(iov, iovcnt, pos, n);
+			iov_zero(sl.v, sl.cnt);
 		} else {
 			struct blc_layer *l = c->layers[src];
-			const struct iovec *v = iov;
-			int cnt = iovcnt;
-			if (n != len) {
-				cnt = iov_slice(iov, iovcnt, pos, n, part);
-				v = part;
-			}
 			uint64_t at = l->data_off + off + pos;
-			r = (flags & BLC_NOWAIT) ? read_nowait(l, v, cnt, at)
-						 : blc_io_preadv_full(l->fd, v, cnt, at);
+			r = (flags & BLC_NOWAIT) ? read_nowait(l, sl.v, sl.cnt, at)
+						 : blc_io_preadv_full(l->fd, sl.v, sl.cnt, at);
 			if (r < 0 && r != -EAGAIN)
 				blc_cerr(c, r, "%s %s: read at %llu failed: %m", role(l), l->path,
 					 (unsigned long long)at);
 		}
+		free(sl.heap);
 		pos += n;
 	}
 	pthread_rwlock_unlock(&c->rw);
@@ -454,8 +475,8 @@ static void set_state(struct blc_chain *c, uint64_t cl, unsigned st)
 	pthread_mutex_unlock(&c->map_lock);
 }
 
-/* First write to a cluster not in the top: the whole cluster goes to the top,
- * made of what the chain read there before and `v` (NULL: zeros) at `inoff`.
+/* First partial write to a cluster not in the top: the whole cluster goes to the
+ * top, made of what the chain read there before and `v` (NULL: zeros) at `inoff`.
  * Called with the cluster's stripe lock held and src != top. */
 static int copy_up(struct blc_chain *c, uint64_t cl, uint8_t src, const struct iovec *v,
 		   int cnt, size_t inoff, size_t n)
@@ -466,26 +487,21 @@ static int copy_up(struct blc_chain *c, uint64_t cl, uint8_t src, const struct i
 	uint8_t *buf = NULL;
 	int r = 0;
 
-	if (v && inoff == 0 && n == clen) {
-		r = blc_io_pwritev_full(t->fd, v, cnt, t->data_off + cstart);
-	} else {
-		if (posix_memalign((void **)&buf, 4096, clen))
-			return -ENOMEM;
-		if (src == BLC_SRC_ZERO)
-			memset(buf, 0, clen);
-		else
-			r = blc_io_pread_full(c->layers[src]->fd, buf, clen,
-					      c->layers[src]->data_off + cstart);
-		if (src == BLC_SRC_ZERO || r == 0) {
-			size_t at = inoff;
-			for (int i = 0; v && i < cnt; at += v[i].iov_len, i++)
-				memcpy(buf + at, v[i].iov_base, v[i].iov_len);
-			if (!v)
-				memset(buf + inoff, 0, n);
-			r = blc_io_pwrite_full(t->fd, buf, clen, t->data_off + cstart);
-		}
-		free(buf);
+	if (posix_memalign((void **)&buf, 4096, clen))
+		return -ENOMEM;
+	if (src == BLC_SRC_ZERO)
+		memset(buf, 0, clen);
+	else
+		r = blc_io_pread_full(c->layers[src]->fd, buf, clen, c->layers[src]->data_off + cstart);
+	if (r == 0) {
+		size_t at = inoff;
+		for (int i = 0; v && i < cnt; at += v[i].iov_len, i++)
+			memcpy(buf + at, v[i].iov_base, v[i].iov_len);
+		if (!v)
+			memset(buf + inoff, 0, n);
+		r = blc_io_pwrite_full(t->fd, buf, clen, t->data_off + cstart);
 	}
+	free(buf);
 	if (r < 0) {
 		/* give back what a partial write allocated; the map never saw it */
 		blc_io_punch(t->fd, t->data_off + cstart, c->cluster);
@@ -501,10 +517,67 @@ static pthread_mutex_t *stripe_of(struct blc_chain *c, uint64_t cl)
 	return &c->stripe[cl % BLC_STRIPES];
 }
 
+/* How many clusters from `cl` on the range [from, to) covers completely while the
+ * top does not hold them (at most BLC_STRIPES, so their stripe locks differ). */
+static uint64_t full_run(struct blc_chain *c, uint64_t cl, uint64_t from, uint64_t to)
+{
+	uint8_t top = (uint8_t)(c->n - 1);
+	uint64_t k = 0;
+
+	if (from != cl << c->cshift)
+		return 0;
+	while (k < BLC_STRIPES && cl + k < c->nclusters && src_of(c, cl + k) != top) {
+		uint64_t end = (cl + k + 1) << c->cshift;
+		if (end > to && !(end > c->size && to == c->size))
+			break;
+		k++;
+	}
+	return k;
+}
+
+/* Whole clusters the top does not hold yet: no copy-up read, and one pwritev for
+ * the run, so the page cache gets folios as large as the write (reads of them
+ * later are as cheap as on a plain file). If another thread took a cluster
+ * meanwhile, the run stops before it. Returns the clusters written (0 if the
+ * first one was taken) or a negative errno. */
+static int64_t write_new_clusters(struct blc_chain *c, uint64_t cl, uint64_t k,
+				  const struct iovec *v, int cnt)
+{
+	struct blc_layer *t = top_of(c);
+	uint8_t top = (uint8_t)(c->n - 1);
+	uint64_t got = 0, cstart = cl << c->cshift;
+	struct slice sl = { .heap = NULL };
+	int r;
+
+	for (; got < k; got++) {
+		pthread_mutex_lock(stripe_of(c, cl + got));
+		if (src_of(c, cl + got) == top) {
+			pthread_mutex_unlock(stripe_of(c, cl + got));
+			break;
+		}
+	}
+	if (got == 0)
+		return 0;
+	r = got == k ? 0 : slice_get(&sl, v, cnt, 0, got << c->cshift, SIZE_MAX);
+	if (r == 0)
+		r = got == k ? blc_io_pwritev_full(t->fd, v, cnt, t->data_off + cstart)
+			     : blc_io_pwritev_full(t->fd, sl.v, sl.cnt, t->data_off + cstart);
+	free(sl.heap);
+	if (r < 0)
+		blc_io_punch(t->fd, t->data_off + cstart, got << c->cshift);
+	else
+		BLC_FAILPOINT("copyup:data-written");
+	for (uint64_t i = 0; i < got; i++) {
+		if (r == 0)
+			set_state(c, cl + i, BLC_ST_HERE);
+		pthread_mutex_unlock(stripe_of(c, cl + i));
+	}
+	return r < 0 ? r : (int64_t)got;
+}
+
 int blc_writev(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t off)
 {
 	size_t len = iov_len(iov, iovcnt), pos = 0;
-	struct iovec part[IOV_MAX];
 	struct blc_layer *t;
 	uint8_t top;
 	int r;
@@ -521,27 +594,47 @@ int blc_writev(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_
 	while (pos < len && r == 0) {
 		uint64_t cl = (off + pos) >> c->cshift, last = (off + len - 1) >> c->cshift;
 		uint8_t src = src_of(c, cl);
+		uint64_t k = src == top ? 0 : full_run(c, cl, off + pos, off + len);
+		if (k) {
+			size_t n = (k << c->cshift) < len - pos ? (k << c->cshift) : len - pos;
+			struct slice sl;
+			int64_t done;
+			if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
+				break;
+			done = write_new_clusters(c, cl, k, sl.v, sl.cnt);
+			free(sl.heap);
+			if (done > 0) {
+				n = (size_t)done << c->cshift;
+				pos += n < len - pos ? n : len - pos;
+				continue;
+			}
+			r = (int)done;
+			if (r < 0) {
+				blc_cerr(c, r, "overlay %s: write at %llu failed: %m", c->top_path,
+					 (unsigned long long)(off + pos));
+				break;
+			}
+			src = src_of(c, cl);     /* taken meanwhile: it is a rewrite now */
+		}
 		/* rewrites of a run of clusters the top holds go out as one pwritev */
 		while (src == top && cl < last && src_of(c, cl + 1) == top)
 			cl++;
 		size_t n = ((cl + 1) << c->cshift) - (off + pos);
 		if (n > len - pos)
 			n = len - pos;
-		const struct iovec *v = iov;
-		int cnt = iovcnt;
-		if (n != len) {
-			cnt = iov_slice(iov, iovcnt, pos, n, part);
-			v = part;
-		}
+		struct slice sl;
+		if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
+			break;
 		if (src != top) {
 			pthread_mutex_lock(stripe_of(c, cl));
 			src = src_of(c, cl);
 			if (src != top)
-				r = copy_up(c, cl, src, v, cnt, (off + pos) & (c->cluster - 1), n);
+				r = copy_up(c, cl, src, sl.v, sl.cnt, (off + pos) & (c->cluster - 1), n);
 			pthread_mutex_unlock(stripe_of(c, cl));
 		}
 		if (src == top)
-			r = blc_io_pwritev_full(t->fd, v, cnt, t->data_off + off + pos);
+			r = blc_io_pwritev_full(t->fd, sl.v, sl.cnt, t->data_off + off + pos);
+		free(sl.heap);
 		if (r < 0)
 			blc_cerr(c, r, "overlay %s: write of %zu bytes at %llu failed: %m",
 				 c->top_path, n, (unsigned long long)(off + pos));

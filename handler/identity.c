@@ -61,7 +61,7 @@ static int fingerprint(int fd, uint64_t size, uint64_t *out)
 	if (r == 0)
 		h = hash_buf(h, buf, head);
 	for (int i = 0; r == 0 && size >= FP_BLOCK && i < FP_BLOCKS; i++) {
-		uint64_t off = (size - FP_BLOCK) / (FP_BLOCKS - 1) * (uint64_t)i;
+		uint64_t off = (size - FP_BLOCK) * (uint64_t)i / (FP_BLOCKS - 1);   /* last = tail */
 		off &= ~(uint64_t)(FP_BLOCK - 1);
 		r = blc_io_pread_full(fd, buf, FP_BLOCK, off);
 		h = hash_buf(h, buf, FP_BLOCK);

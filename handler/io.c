@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,16 +34,6 @@ static inline int sim_fail(int fd, const void *buf, size_t len, uint64_t off)
 { (void)fd; (void)buf; (void)len; (void)off; return 0; }
 static inline void sim_synced(int fd) { (void)fd; }
 #endif
-
-ssize_t blc_io_preadv(int fd, const struct iovec *iov, int cnt, uint64_t off, int rwf)
-{
-	ssize_t r;
-
-	do
-		r = preadv2(fd, iov, cnt, (off_t)off, rwf);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
-}
 
 /* Advance an iovec array by n bytes in place (it is the caller's copy). */
 static int iov_advance(struct iovec **iov, int *cnt, size_t n)
@@ -68,30 +59,66 @@ static size_t iov_total(const struct iovec *iov, int cnt)
 	return t;
 }
 
-/* Both full-length loops copy the iovec only after a short transfer, which is rare. */
-int blc_io_preadv_full(int fd, const struct iovec *iov, int cnt, uint64_t off)
+ssize_t blc_io_preadv(int fd, const struct iovec *iov, int cnt, uint64_t off, int rwf)
 {
-	size_t want = iov_total(iov, cnt);
-	ssize_t r = blc_io_preadv(fd, iov, cnt, off, 0);
-	struct iovec copy[IOV_MAX], *v = copy;
+	ssize_t r;
 
-	if (r < 0 || (size_t)r == want)
-		return r < 0 ? (int)r : 0;
+	do
+		/* pread for the common single buffer: no iovec import in the kernel */
+		r = cnt == 1 && !rwf ? pread(fd, iov->iov_base, iov->iov_len, (off_t)off)
+				     : preadv2(fd, iov, cnt, (off_t)off, rwf);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t pwritev_once(int fd, const struct iovec *iov, int cnt, uint64_t off)
+{
+	ssize_t r;
+
+	sim_log(fd, off, iov_total(iov, cnt));
+	r = sim_fail(fd, iov[0].iov_base, iov[0].iov_len, off);
+	if (r < 0)
+		return r;
+	do
+		r = cnt == 1 ? pwrite(fd, iov->iov_base, iov->iov_len, (off_t)off)
+			     : pwritev(fd, iov, cnt, (off_t)off);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+/* Finish a transfer after a short first attempt (rare): on a private copy of
+ * the iovec array, kept out of the fast path's stack frame. */
+static __attribute__((noinline)) int finish(int fd, const struct iovec *iov, int cnt,
+					    uint64_t off, size_t done, bool write)
+{
+	struct iovec copy[IOV_MAX], *v = copy;
+	size_t want = iov_total(iov, cnt) - done;
+
 	if (cnt > IOV_MAX)
 		return -EINVAL;
-	memcpy(copy, iov, sizeof(*iov) * cnt);
+	memcpy(copy, iov, sizeof(*iov) * (size_t)cnt);
+	iov_advance(&v, &cnt, done);
+	off += done;
 	while (want > 0) {
+		ssize_t r = write ? pwritev_once(fd, v, cnt, off) : blc_io_preadv(fd, v, cnt, off, 0);
 		if (r < 0)
 			return (int)r;
 		if (r == 0)
 			return -EIO;     /* the file ends before the data it must hold */
 		want -= (size_t)r;
 		off += (size_t)r;
-		if (!iov_advance(&v, &cnt, (size_t)r))
-			break;
-		r = blc_io_preadv(fd, v, cnt, off, 0);
+		iov_advance(&v, &cnt, (size_t)r);
 	}
 	return 0;
+}
+
+int blc_io_preadv_full(int fd, const struct iovec *iov, int cnt, uint64_t off)
+{
+	ssize_t r = blc_io_preadv(fd, iov, cnt, off, 0);
+
+	if (r < 0)
+		return (int)r;
+	return (size_t)r == iov_total(iov, cnt) ? 0 : finish(fd, iov, cnt, off, (size_t)r, false);
 }
 
 int blc_io_pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -102,32 +129,11 @@ int blc_io_pread_full(int fd, void *buf, size_t len, uint64_t off)
 
 int blc_io_pwritev_full(int fd, const struct iovec *iov, int cnt, uint64_t off)
 {
-	struct iovec copy[IOV_MAX], *v = copy;
-	size_t want = iov_total(iov, cnt);
-	ssize_t r;
+	ssize_t r = pwritev_once(fd, iov, cnt, off);
 
-	if (cnt > IOV_MAX)
-		return -EINVAL;
-	memcpy(copy, iov, sizeof(*iov) * cnt);
-	while (want > 0) {
-		sim_log(fd, off, want);
-		r = sim_fail(fd, v[0].iov_base, v[0].iov_len, off);
-		if (r == 0) {
-			do
-				r = pwritev(fd, v, cnt, (off_t)off);
-			while (r < 0 && errno == EINTR);
-			if (r < 0)
-				r = -errno;
-		}
-		if (r < 0)
-			return (int)r;
-		if (r == 0)
-			return -EIO;
-		want -= (size_t)r;
-		off += (size_t)r;
-		iov_advance(&v, &cnt, (size_t)r);
-	}
-	return 0;
+	if (r < 0)
+		return (int)r;
+	return (size_t)r == iov_total(iov, cnt) ? 0 : finish(fd, iov, cnt, off, (size_t)r, true);
 }
 
 int blc_io_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
@@ -196,7 +202,6 @@ int blc_io_sync_dir(const char *path)
 
 #ifdef BLC_FAILPOINTS
 #include <pthread.h>
-#include <stdbool.h>
 
 struct undo {
 	int fd;                  /* our dup of the file, valid after the caller closed it */

@@ -527,7 +527,7 @@ static void model_run(uint64_t seed, size_t bsize, uint32_t cluster)
 	struct model m = { .bsize = bsize, .cluster = cluster, .rng = seed * 2654435761u + 1,
 			   .next_tag = 2 };
 
-	make_dir(dir, sizeof(dir), "model");
+	make_fast_dir(dir, sizeof(dir), "model");
 	snprintf(base, sizeof(base), "%s/base", dir);
 	snprintf(ovl, sizeof(ovl), "%s/ovl", dir);
 	make_base(base, size, bsize);

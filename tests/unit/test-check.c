@@ -12,7 +12,7 @@
  * completed flush plus everything written since. The parent then runs check,
  * repair, check again (must be clean), and reads every block: it must be whole
  * (no mix of writes, no base data under a write) and one of the allowed values.
- * BLC_CRASH_SEEDS sets the number of seeds (default 8).
+ * BLC_CRASH_SEEDS sets the number of seeds (default 4).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -164,7 +164,7 @@ static bool crash_run(uint64_t seed, int mode, int at)
 	struct blc_chain *c;
 	int status, lines = 0;
 
-	make_dir(dir, sizeof(dir), "crash");
+	make_fast_dir(dir, sizeof(dir), "crash");
 	snprintf(base, sizeof(base), "%s/base", dir);
 	snprintf(ovl, sizeof(ovl), "%s/ovl", dir);
 	make_base(base, NBLK * BS, BS);
@@ -223,7 +223,7 @@ static bool crash_run(uint64_t seed, int mode, int at)
 static void test_crash(void **state)
 {
 	const char *env = getenv("BLC_CRASH_SEEDS");
-	uint64_t seeds = env ? strtoull(env, NULL, 10) : 8, runs = 0;
+	uint64_t seeds = env ? strtoull(env, NULL, 10) : 4, runs = 0;
 	(void)state;
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
