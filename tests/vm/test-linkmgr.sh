@@ -7,6 +7,7 @@ LINKCTL=$BUILD/linkctl/linkctl
 P=iqn.2026-11.org.bootlink
 A=52:54:00:aa:00:01 A12=525400aa0001
 B=52:54:00:aa:00:02 B12=525400aa0002
+C=52:54:00:aa:00:03 C12=525400aa0003
 ST=/var/tmp/bl
 CONF=$ST/linkmgr.conf
 
@@ -118,6 +119,25 @@ for i in $(seq 1 50); do [ -S "$ST/linkmgr.sock" ] && break; sleep 0.1; done
 expect "the control socket is 0660 or stricter" bash -c "[ \$(( 0\$(stat -c %a $ST/linkmgr.sock) & 07 )) = 0 ]"
 expect "a boot request over the control socket is served" lm --notify-boot $A
 expect "linkctl status reports A" status_lists $A
+
+step "a volatile client's boot (DHCP hook -> boot request) gives it a fresh disk"
+lc client add $C --image win10 --name pc03 --mode volatile --chap-user pc03 --chap-secret Secret-pc03-xy > /dev/null || die "client add C"
+served() { [ -d "$CFS/iscsi/$P:target-$C12/tpgt_1/lun/lun_0" ]; }
+for i in $(seq 1 50); do served && break; sleep 0.2; done
+expect "linkctl's change reached the daemon: C is served" served
+CURL="iscsi://pc03%Secret-pc03-xy@$PORTAL_IP/$P:target-$C12/0"
+head -c 65536 /dev/urandom > /var/tmp/cdata
+"$BL_IO" -i "$P:client-$C12" "$CURL" write 0 /var/tmp/cdata && "$BL_IO" -i "$P:client-$C12" "$CURL" sync
+expect "C's write reads back" cmp <("$BL_IO" -i "$P:client-$C12" "$CURL" read 0 128) /var/tmp/cdata
+# dnsmasq runs its script with a plain environment plus DNSMASQ_*; BOOTLINK_CONFIG points the
+# hook at this test's configuration.
+DNSMASQ_VENDOR_CLASS=PXEClient:Arch:00000:UNDI:002001 BOOTLINK_CONFIG="$CONF" "$LINKMGR" old $C 10.0.2.150
+expect "after its boot (PXE DHCP event through the dnsmasq hook) C reads the image again" \
+    cmp <("$BL_IO" -i "$P:client-$C12" "$CURL" read 0 128) <(head -c 65536 "$ST/images/base.img")
+"$BL_IO" -i "$P:client-$C12" "$CURL" write 0 /var/tmp/cdata && "$BL_IO" -i "$P:client-$C12" "$CURL" sync
+expect "a second event of the same boot is accepted" lm --notify-boot $C
+expect "...and ignored (within 45 s): C keeps its new data" \
+    cmp <("$BL_IO" -i "$P:client-$C12" "$CURL" read 0 128) /var/tmp/cdata
 kill -TERM $LMPID; wait $LMPID || true
 expect "A's target survives the daemon stopping" test -d "$CFS/iscsi/$P:target-$A12/tpgt_1"
 
