@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dnsmasq.h"
 
@@ -32,6 +33,31 @@ static int teardown(void **state)
 	bl_config_free(*state);
 	free(*state);
 	return 0;
+}
+
+/* dnsmasq itself checks the syntax: conf as is, hosts and opts lines as dhcp-host= and
+ * dhcp-option= lines. Returns false if dnsmasq rejects them; skips without dnsmasq. */
+static bool dnsmasq_accepts(const char *conf, const char *hosts, const char *opts)
+{
+	const char *bin = access("/usr/sbin/dnsmasq", X_OK) == 0 ? "/usr/sbin/dnsmasq" : NULL;
+	if (!bin)
+		skip();
+	char path[] = "/tmp/test-dnsmasq-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs(conf ? conf : "", f);
+	const char *src[2] = { hosts, opts }, *key[2] = { "dhcp-host=", "dhcp-option=" };
+	for (int k = 0; k < 2; k++)
+		for (const char *l = src[k]; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "")
+			if (*l != '#' && *l != '\n')
+				fprintf(f, "%s%.*s\n", key[k], (int)strcspn(l, "\n"), l);
+	fclose(f);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "%s --test --conf-file=%s >/dev/null 2>&1", bin, path);
+	int r = system(cmd);
+	unlink(path);
+	return r == 0;
 }
 
 static size_t count_lines(const char *s)
@@ -68,6 +94,7 @@ static void test_full_mode_conf(void **state)
 	assert_non_null(strstr(s, "\ndhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe\n"));
 	assert_non_null(strstr(s, "\ndhcp-script=/usr/sbin/linkmgr\nscript-on-renewal\n"));
 	assert_null(strstr(s, "proxy"));
+	assert_true(dnsmasq_accepts(s, NULL, NULL));
 	free(s);
 }
 
@@ -83,6 +110,7 @@ static void test_proxy_mode_conf(void **state)
 	assert_non_null(strstr(s, "pxe-service=tag:!ipxe,X86-64_EFI,\"bootlink (UEFI)\",ipxe.efi\n"));
 	assert_non_null(strstr(s, "pxe-service=tag:ipxe,x86PC,\"bootlink\",bootlink/boot.ipxe\n"));
 	assert_null(strstr(s, "dhcp-boot"));
+	assert_true(dnsmasq_accepts(s, NULL, NULL));
 	free(s);
 	char *subnets[1] = { "10.9.8.0/23" };
 	c->proxy_subnets = subnets;
@@ -152,6 +180,7 @@ static void test_hosts_file(void **state)
 	assert_null(strstr(s, "evil"));
 	assert_null(strstr(s, "6.6.6.6"));
 	assert_null(strstr(s, "525400000005"));
+	assert_true(dnsmasq_accepts(NULL, s, NULL));
 	free(s);
 }
 
@@ -172,6 +201,8 @@ static void test_opts_file(void **state)
 	assert_non_null(strstr(s, "\ntag:bl-525400000001,option:root-path,\"iscsi:10.0.0.1::3260:0:"
 				  "iqn.2026-11.org.bootlink:target-525400000001\"\n"));
 	assert_null(strstr(s, "525400000002"));
+	assert_true(dnsmasq_accepts(NULL, NULL, s));
+	assert_false(dnsmasq_accepts(NULL, NULL, "tag:x,option:router,\"unterminated\n"));
 	free(s);
 }
 
