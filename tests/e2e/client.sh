@@ -9,13 +9,16 @@
 # the firmware must download ipxe.efi over TFTP and chainload it.
 # NETDEV-OPTS is a QEMU -netdev without id, e.g. socket,mcast=230.0.0.1:PORT,localaddr=127.0.0.1.
 # Waits until REGEX (default: the client's last line, "BOOTLINK-CLIENT (done|error=)") appears, the
-# client powers off, or the timeout; then stops QEMU. Prints the console's BOOTLINK-CLIENT lines,
+# client powers off, the boot hits a dead end (no bootable device, SAN not reachable), or the
+# timeout; then stops QEMU. Prints the console's BOOTLINK-CLIENT lines,
 # the iPXE/bootlink lines, and "client NAME: ... after N s" (start to REGEX, whole seconds).
 # Exit 0 when REGEX appeared (and no "BOOTLINK-CLIENT error="), 1 otherwise; the console log is
 # kept (and its path printed) on failure, removed on success unless BOOTLINK_VM_KEEP is set.
 set -euo pipefail
 
 mac= net= fw=bios until='BOOTLINK-CLIENT (done|error=)' timeout=300 log= name=
+# Dead ends of the boot path: the firmware gave up, or iPXE could not reach the disk.
+dead='No bootable device|Could not open SAN device|Could not boot|EFI Shell version' 
 while [ $# -gt 0 ]; do
     case "$1" in
         --mac) mac=$2 ;; --net) net=$2 ;; --firmware) fw=$2 ;; --until) until=$2 ;;
@@ -44,6 +47,7 @@ start=$(date +%s.%N)
 qemu-system-x86_64 "${args[@]}" </dev/null >"$log.qemu" 2>&1 &
 qpid=$!
 trap 'kill "$qpid" 2>/dev/null || true' EXIT
+trap 'exit 143' TERM INT
 seen= secs= exited=
 deadline=$(( $(date +%s) + timeout ))
 while :; do
@@ -52,6 +56,7 @@ while :; do
         secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
         break
     fi
+    grep -aqE "$dead" "$log" && break
     kill -0 "$qpid" 2>/dev/null || { exited=1; break; }
     [ "$(date +%s)" -lt "$deadline" ] || break
     sleep 0.5
@@ -73,5 +78,6 @@ fi
 why="no \"$until\" within ${timeout}s"
 [ -z "$exited" ] || why="QEMU stopped before \"$until\" ($(tail -2 "$log.qemu" | tr '\n' ' '))"
 grep -aq 'BOOTLINK-CLIENT error=' "$log" && why="the client reported an error"
+grep -aqE "$dead" "$log" && why="the boot failed: $(grep -aoE "$dead" "$log" | head -1)"
 echo "client $name ($fw, $mac): FAILED: $why; console log kept in $log" >&2
 exit 1

@@ -62,7 +62,9 @@ stop_server() {
 }
 
 _cleanup() {
-    local rc=$?
+    local rc=$? j
+    # Clients still booting (a test stopped early): their client.sh stops its QEMU on exit.
+    for j in $(jobs -p); do kill $(ps -o pid= --ppid "$j") "$j" 2>/dev/null || true; done
     if [ -n "$SERVER_PID" ]; then
         # run-in-guest's `timeout` child holds QEMU in its own process group: stop it by its pid.
         kill $(ps -o pid= --ppid "$SERVER_PID") "$SERVER_PID" 2>/dev/null || true
@@ -72,6 +74,7 @@ _cleanup() {
     else echo "e2e: files kept in $E2E_TMP" >&2; fi
 }
 trap _cleanup EXIT
+trap 'exit 143' TERM INT     # so that the EXIT trap runs when the test is stopped
 
 # boot NAME FIRMWARE MAC [client.sh options]: one client, its output in $E2E_TMP/NAME.out.
 boot() {

@@ -5,7 +5,7 @@
 #
 # eth0 = 10.77.0.1/24 (a link between the guests only); the configuration at linkmgr's default path
 # (the guest's root is a throwaway overlay), tcmu-runner with the build's handler, `linkctl image
-# add` + `linkctl client add` per client, the linkmgr daemon, and dnsmasq on the files linkmgr
+# add` + `linkctl client add` per client (CHAP unless BOOTLINK_T_E2E_CHAP=false), the linkmgr daemon, and dnsmasq on the files linkmgr
 # generated (its --dhcp-script hook is linkmgr at its installed path, linked to the build's).
 # Requests from the host (see lib-guest.sh):
 #   linkctl ARGS...   run linkctl; the answer is "ok" or "failed N", then its output
@@ -30,14 +30,11 @@ cat > "$conf_dir/linkmgr.conf" <<CONF
 state_dir = "$ST";
 server_address = "$PORTAL_IP";
 boot_interface = "eth0";
-chap = true;
+chap = ${BOOTLINK_T_E2E_CHAP:-true};
 handler_dir = "$BUILD/handler";
 admin_group = "root";
 dhcp = { mode = "full"; ranges = ( { start = "10.77.0.100"; end = "10.77.0.199"; netmask = "255.255.255.0"; } ); lease_time = "1h"; };
 CONF
-hook=$(dirname "$conf_dir")/sbin/linkmgr
-mkdir -p "$(dirname "$hook")"
-ln -sf "$LINKMGR" "$hook"
 start_tcmu_runner
 
 step "linkctl: image and clients"
@@ -58,7 +55,10 @@ step "linkmgr daemon, dnsmasq on its files"
 LMPID=$!
 for _ in $(seq 1 300); do [ -S /run/bootlink/linkmgr.sock ] && [ -f "$ST/dnsmasq/dnsmasq.conf" ] && break; sleep 0.1; done
 [ -f "$ST/dnsmasq/dnsmasq.conf" ] || die "linkmgr wrote no dnsmasq configuration: $(tail -5 "$OUT/linkmgr.log")"
-cp "$ST/dnsmasq/dnsmasq.conf" "$ST/tftp/bootlink/boot.ipxe" "$OUT/" 2>/dev/null || true
+cp "$ST/dnsmasq/dnsmasq.conf" "$ST/dnsmasq/opts" "$ST/tftp/bootlink/boot.ipxe" "$OUT/" 2>/dev/null || true
+# dnsmasq's --dhcp-script hook is linkmgr at its installed path: link the build's there.
+hook=$(sed -n 's/^dhcp-script=//p' "$ST/dnsmasq/dnsmasq.conf")
+[ -n "$hook" ] && mkdir -p "$(dirname "$hook")" && ln -sf "$LINKMGR" "$hook"
 dnsmasq --conf-file="$ST/dnsmasq/dnsmasq.conf" --pid-file=/run/bootlink/dnsmasq.pid \
     --log-facility="$OUT/dnsmasq.log" || die "dnsmasq did not start: $(tail -3 "$OUT/dnsmasq.log" 2>/dev/null)"
 lc status || true
