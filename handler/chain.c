@@ -224,14 +224,8 @@ int blc_chain_load(struct blc_chain *c, const char *path, const struct blc_open_
 fail:
 	while (n > 0)
 		blc_layer_free(stack[--n]);
-	free(c->layers);
-	free(c->top_path);
-	free(c->table);
-	free(c->dirty);
-	c->layers = NULL;
-	c->top_path = NULL;
-	c->table = c->dirty = NULL;
-	c->n = 0;
+	c->n = 0;                /* the layers were not handed over yet */
+	blc_chain_unload(c);
 	return r;
 }
 

@@ -5,8 +5,9 @@
  *
  *   build/tests/bench/bench-engine [--seconds N] [--size MiB] [--dir DIR]
  *
- * Prints one JSON line per case: ops/s for the engine and the plain file and
- * their ratio. Cases: {rand4k, seq64k} x {1, 4 threads} x
+ * Prints one JSON line per case: ops/s for the engine and the plain file, their
+ * ratio, and cpu_ratio, the same ratio per CPU-second (steadier when the machine
+ * is busy with other work). Cases: {rand4k, seq64k} x {1, 4 threads} x
  *   unwritten-read  engine reads clusters served by the base / pread on the base
  *   overlay-read    engine reads clusters held by the overlay / pread on a plain file
  *   first-write     writes to clusters not yet in the overlay (copy-up) / pwrite
@@ -52,11 +53,16 @@ struct job {
 	int err;
 };
 
-static double now(void)
+static double clock_of(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return clock_of(CLOCK_MONOTONIC);
 }
 
 static void die(const char *what, const char *msg)
@@ -127,11 +133,13 @@ static void start_fresh(struct bench *b, bool engine)
 		die("plain.img", strerror(errno));
 }
 
-/* One timed round; returns ops/s. First writes reset the overlay whenever every
- * cluster has been written (the reset is not timed). */
+/* One timed round: ops/s of wall time, and *cpu_rate ops per second of process
+ * CPU time (steadier on a machine shared with other work). First writes reset the
+ * overlay whenever every cluster has been written (the reset is not timed). */
 static double round_of(struct bench *b, enum kind kind, size_t io, bool random, int threads,
-		       bool engine, double seconds)
+		       bool engine, double seconds, double *cpu_rate)
 {
+	double cpu = 0;
 	pthread_t t[16];
 	struct job j[16];
 	uint64_t ops = 0;
@@ -142,7 +150,7 @@ static double round_of(struct bench *b, enum kind kind, size_t io, bool random, 
 		start_fresh(b, engine);
 
 	while (spent < seconds) {
-		double t0 = now();
+		double t0 = now(), c0 = clock_of(CLOCK_PROCESS_CPUTIME_ID);
 		for (int i = 0; i < threads; i++) {
 			j[i] = (struct job){ b, kind, io, random, engine, i, threads, t0 + seconds - spent,
 					     &next, 0, 0 };
@@ -155,11 +163,13 @@ static double round_of(struct bench *b, enum kind kind, size_t io, bool random, 
 			ops += j[i].ops;
 		}
 		spent += now() - t0;
+		cpu += clock_of(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		if (kind == FIRST_WRITE && atomic_load(&next) >= b->size / b->cluster) {
 			start_fresh(b, engine);
 			atomic_store(&next, 0);
 		}
 	}
+	*cpu_rate = ops / cpu;
 	return ops / spent;
 }
 
@@ -250,16 +260,19 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 4; k++) {
 		for (int p = 0; p < 2; p++) {
 			for (int th = 1; th <= 4; th += 3) {
-				double e = 0, pl = 0;
+				double e = 0, pl = 0, ec = 0, pc = 0, x;
 				size_t io = p ? 65536 : 4096;
 				for (int r = 0; r < rounds; r++) {
-					e += round_of(&b, (enum kind)k, io, !p, th, true, seconds / (2 * rounds));
-					pl += round_of(&b, (enum kind)k, io, !p, th, false, seconds / (2 * rounds));
+					e += round_of(&b, (enum kind)k, io, !p, th, true, seconds / (2 * rounds), &x);
+					ec += x;
+					pl += round_of(&b, (enum kind)k, io, !p, th, false, seconds / (2 * rounds), &x);
+					pc += x;
 				}
 				printf("{\"case\":\"%s\",\"pattern\":\"%s\",\"threads\":%d,\"fs\":\"%s\","
 				       "\"size_mib\":%llu,\"engine_ops\":%.0f,\"plain_ops\":%.0f,"
-				       "\"ratio\":%.3f}\n", kind_name[k], p ? "seq64k" : "rand4k", th, fs,
-				       (unsigned long long)mib, e / rounds, pl / rounds, e / pl);
+				       "\"ratio\":%.3f,\"cpu_ratio\":%.3f}\n", kind_name[k],
+				       p ? "seq64k" : "rand4k", th, fs, (unsigned long long)mib, e / rounds,
+				       pl / rounds, e / pl, ec / pc);
 				fflush(stdout);
 			}
 		}
