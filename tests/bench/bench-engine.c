@@ -3,7 +3,7 @@
  * bench-engine: the COW engine against plain pread/pwrite on the same kind of
  * files, in the same process, rounds of engine and baseline interleaved.
  *
- *   build/tests/bench/bench-engine [--seconds N] [--size MiB] [--dir DIR]
+ *   build/tests/bench/bench-engine [--seconds N] [--size MiB] [--dir DIR] [--cluster KiB]
  *
  * Prints one JSON line per case: ops/s for the engine and the plain file, their
  * ratio, and cpu_ratio, the same ratio per CPU-second (steadier when the machine
@@ -85,11 +85,12 @@ static void *run(void *arg)
 		for (int k = 0; k < 64; k++) {
 			uint64_t off;
 			if (j->kind == FIRST_WRITE) {
-				uint64_t cl = atomic_fetch_add(j->next_cluster, 1);
-				if (cl >= b->size / b->cluster)
+				uint64_t step = j->io > b->cluster ? j->io / b->cluster : 1;
+				uint64_t cl = atomic_fetch_add(j->next_cluster, step);
+				if (cl + step > b->size / b->cluster)
 					return free(buf), NULL;    /* caller resets and goes on */
 				s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-				off = cl * b->cluster + (j->random ? (s % (b->cluster / j->io)) * j->io : 0);
+				off = cl * b->cluster + (j->random && b->cluster > j->io ? (s % (b->cluster / j->io)) * j->io : 0);
 			} else if (j->random) {
 				s ^= s << 13; s ^= s >> 7; s ^= s << 17;
 				off = (s % slots) * j->io;
@@ -200,7 +201,7 @@ static struct blc_chain *overlay(const char *dir, const char *name, bool populat
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(base, sizeof(base), "%s/base.img", dir);
 	unlink(path);
-	if (blc_create(path, base, NULL, err, sizeof(err)) < 0 ||
+	if (blc_create(path, base, &(struct blc_create_opts){ b->cluster, 512 }, err, sizeof(err)) < 0 ||
 	    blc_open(path, NULL, &c, err, sizeof(err)) < 0)
 		die(path, err);
 	if (path_out)
@@ -222,6 +223,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = { { "seconds", required_argument, NULL, 's' },
 					    { "size", required_argument, NULL, 'm' },
 					    { "dir", required_argument, NULL, 'd' },
+					    { "cluster", required_argument, NULL, 'c' },
 					    { 0, 0, 0, 0 } };
 	double seconds = 4;
 	uint64_t mib = 256;
@@ -238,14 +240,17 @@ int main(int argc, char **argv)
 			mib = strtoull(optarg, NULL, 10);
 		else if (ch == 'd')
 			dir = optarg;
+		else if (ch == 'c')
+			b.cluster = (uint32_t)strtoul(optarg, NULL, 10) << 10;
 		else
-			return fprintf(stderr, "usage: bench-engine [--seconds N] [--size MiB] [--dir DIR]\n"), 2;
+			return fprintf(stderr, "usage: bench-engine [--seconds N] [--size MiB] [--dir DIR] [--cluster KiB]\n"), 2;
 	}
 	snprintf(work, sizeof(work), "%s/bench-engine-XXXXXX", dir);
 	if (!mkdtemp(work))
 		die(work, strerror(errno));
 	b.size = mib << 20;
-	b.cluster = BLC_DEFAULT_CLUSTER;
+	if (!b.cluster)
+		b.cluster = BLC_DEFAULT_CLUSTER;
 	snprintf(path, sizeof(path), "%s/base.img", work);
 	b.base_fd = open_or_die(path, O_RDWR | O_CREAT | O_TRUNC);
 	fill(b.base_fd, b.size);
@@ -269,9 +274,9 @@ int main(int argc, char **argv)
 					pc += x;
 				}
 				printf("{\"case\":\"%s\",\"pattern\":\"%s\",\"threads\":%d,\"fs\":\"%s\","
-				       "\"size_mib\":%llu,\"engine_ops\":%.0f,\"plain_ops\":%.0f,"
+				       "\"size_mib\":%llu,\"cluster_kib\":%u,\"engine_ops\":%.0f,\"plain_ops\":%.0f,"
 				       "\"ratio\":%.3f,\"cpu_ratio\":%.3f}\n", kind_name[k],
-				       p ? "seq64k" : "rand4k", th, fs, (unsigned long long)mib, e / rounds,
+				       p ? "seq64k" : "rand4k", th, fs, (unsigned long long)mib, b.cluster >> 10, e / rounds,
 				       pl / rounds, e / pl, ec / pc);
 				fflush(stdout);
 			}
