@@ -453,6 +453,25 @@ static int restore_file(const char *src, const char *dst)
 	return r;
 }
 
+/* user_version of a backup's database, read without changing the file. */
+static int backup_schema(const char *path)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (v < 0)
+		bl_fail(-EIO, "%s: not a readable database: %s", path, sqlite3_errmsg(h));
+	sqlite3_close(h);
+	return v;
+}
+
 int cmd_restore(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
@@ -478,6 +497,16 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	if (m.schema > BL_DB_SCHEMA_VERSION) {
 		r = fail(cli, "backup %s has database schema %d, newer than this linkctl "
 			 "understands (%d); restore it with a newer bootlink", dir, m.schema,
+			 BL_DB_SCHEMA_VERSION);
+		goto out;
+	}
+	/* the database file itself must agree: it is what overwrites the live one */
+	snprintf(p, sizeof(p), "%s/bootlink.db", dir);
+	int schema = backup_schema(p);
+	if (schema < 0 || schema > BL_DB_SCHEMA_VERSION) {
+		r = schema < 0 ? fail_last(cli) :
+		    fail(cli, "backup %s: its database has schema %d, newer than this linkctl "
+			 "understands (%d); restore it with a newer bootlink", dir, schema,
 			 BL_DB_SCHEMA_VERSION);
 		goto out;
 	}

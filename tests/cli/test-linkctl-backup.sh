@@ -69,6 +69,26 @@ cp -a "$T/bk" "$T/bk3"
 sed -i 's/^schema .*/schema 99/' "$T/bk3/MANIFEST"
 expect 1 restore "$T/bk3"
 has "newer schema" "$ERR" "newer"
+# the database itself says newer (manifest line and checksum made to match): refused before
+# the live database is overwritten
+cp -a "$T/bk" "$T/bk5"
+sqlite3 "$T/bk5/bootlink.db" "PRAGMA user_version = 99"
+sum=$(python3 - "$T/bk5/bootlink.db" <<'PY'
+import hashlib, sys
+data = open(sys.argv[1], "rb").read()
+h = hashlib.sha256(len(data).to_bytes(8, "big"))
+for i in range(0, len(data), 1 << 20):
+    h.update(hashlib.sha256(data[i:i + (1 << 20)]).digest())
+print(h.hexdigest())
+PY
+)
+sed -i "s|^file [0-9a-f]* \([0-9]* [0-9-]* bootlink.db -\)$|file $sum \1|" "$T/bk5/MANIFEST"
+expect 0 client add 52:54:00:ff:02:01 --image big     # only in the live database
+before=$(dbsum)
+expect 1 restore "$T/bk5"
+has "newer database refused" "$ERR" "newer"
+eq "live database untouched" "$(dbsum)" "$before"
+eq "live schema unchanged" "$(sqlite3 "$T/state/bootlink.db" 'PRAGMA user_version')" 2
 expect 1 restore "$T/nosuch"
 has "not a backup" "$ERR" "MANIFEST"
 # a manifest line trying to write outside
