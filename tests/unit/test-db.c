@@ -399,6 +399,61 @@ static void concurrent_writers(void **state)
 	bl_events_free(ev, n);
 }
 
+/* Processes opening one fresh file at once: it is created and migrated exactly once. */
+static void concurrent_first_open(void **state)
+{
+	struct fx *f = *state;
+	char path[160];
+	enum { PROCS = 8 };
+
+	snprintf(path, sizeof(path), "%s/fresh.db", f->dir);
+	for (int p = 0; p < PROCS; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct bl_db *db;
+			if (bl_db_open(path, BL_DB_CREATE, NULL, &db) < 0) {
+				fprintf(stderr, "%s\n", bl_last_error());
+				_exit(10);
+			}
+			int ok = bl_db_schema_version(db) == BL_DB_SCHEMA_VERSION;
+			bl_db_close(db);
+			_exit(ok ? 0 : 11);
+		}
+	}
+	for (int p = 0; p < PROCS; p++) {
+		int st;
+		assert_true(wait(&st) > 0);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	struct bl_db *db;
+	struct bl_image *imgs;
+	size_t n;
+	assert_int_equal(bl_db_open(path, 0, NULL, &db), 0);
+	assert_int_equal(bl_db_image_list(db, &imgs, &n), 0);
+	bl_db_close(db);
+}
+
+/* Values are bound, never spliced into SQL: hostile text is stored and read back as is. */
+static void hostile_text_round_trips(void **state)
+{
+	struct fx *f = *state;
+	static const char evil[] = "x'); DROP TABLE clients; --\n\"quoted\" \\ %s %n";
+	struct bl_client c = { .enabled = true }, back;
+
+	c.image_id = add_image(f->db, "img");
+	strcpy(c.mac, "52:54:00:00:00:42");
+	c.hostname = (char *)evil;
+	assert_int_equal(bl_db_client_add(f->db, &c), 0);
+	assert_int_equal(bl_db_client_get(f->db, c.mac, &back), 0);
+	assert_string_equal(back.hostname, evil);
+	bl_client_clear(&back);
+	assert_int_equal(bl_db_log_event(f->db, evil, "%s", evil), 0);
+	assert_int_equal(bl_db_image_clients(f->db, c.image_id), 1);	/* table still there */
+	assert_int_equal(bl_db_client_get(f->db, evil, &back), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +467,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_first_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_text_round_trips, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
