@@ -31,6 +31,7 @@
 #include "control.h"
 #include "db.h"
 #include "error.h"
+#include "hook.h"
 #include "json.h"
 #include "netaddr.h"
 #include "reconcile.h"
@@ -96,45 +97,14 @@ static int send_boot(const struct bl_config *cfg, const char *mac_in, const char
 	return ok ? 0 : 1;
 }
 
-/* MAC of an IPv4 neighbour from /proc/net/arp ("IP HWtype Flags HWaddr Mask Device"). */
-static int arp_lookup(const char *ip, char mac[BL_MAC_LEN])
-{
-	FILE *f = fopen("/proc/net/arp", "r");
-	char line[256], a[64], hw[64];
-	int r = -ENOENT;
-	while (f && r < 0 && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %*s %*s %63s", a, hw) == 2 && !strcmp(a, ip)
-		    && bl_mac_parse(hw, mac) == 0)
-			r = 0;
-	if (f)
-		fclose(f);
-	return r;
-}
-
 /* dnsmasq --dhcp-script: always exits 0 so that dnsmasq never logs us as failing. */
 static int dnsmasq_hook(const struct bl_config *cfg, int argc, char **argv)
 {
-	const char *act = argv[1];
-	if ((!strcmp(act, "add") || !strcmp(act, "old")) && argc >= 3) {
-		const char *vc = getenv("DNSMASQ_VENDOR_CLASS");
-		if (vc && strncmp(vc, "PXEClient", 9) == 0)
-			send_boot(cfg, argv[2], NULL);
-	} else if (!strcmp(act, "tftp") && argc >= 5) {
-		/* Proxy mode has no leases, hence no add/old events: the firmware's download of
-		 * the iPXE boot file (seconds before the iSCSI login) is the boot, its MAC taken
-		 * from the neighbour table; the client's own script is the last resort. */
-		const char *base = strrchr(argv[4], '/');
-		char mac[BL_MAC_LEN];
-		base = base ? base + 1 : argv[4];
-		if ((!strcmp(base, "undionly.kpxe") || !strcmp(base, "ipxe.efi"))
-		    && arp_lookup(argv[3], mac) == 0)
-			send_boot(cfg, mac, NULL);
-		else if (strlen(base) == 17 && !strcmp(base + 12, ".ipxe")) {
-			char m12[13];
-			memcpy(m12, base, 12);
-			m12[12] = '\0';
-			send_boot(cfg, m12, "tftp");
-		}
+	char mac[BL_MAC_LEN];
+	switch (bl_hook_classify(argc, argv, getenv("DNSMASQ_VENDOR_CLASS"), "/proc/net/arp", mac)) {
+	case BL_HOOK_BOOT: send_boot(cfg, mac, NULL); break;
+	case BL_HOOK_BOOT_LATE: send_boot(cfg, mac, "tftp"); break;
+	case BL_HOOK_NONE: break;
 	}
 	return 0;
 }
