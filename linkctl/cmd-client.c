@@ -595,7 +595,7 @@ static int client_set(struct cli *cli, int argc, char **argv)
 }
 
 const struct command client_commands[] = {
-	{ "add", client_add, "MAC --image NAME [options]", "link a MAC to an image" },
+	{ "add", client_add, "MAC --image NAME [opts]", "link a MAC to an image" },
 	{ "list", client_list, "", "list clients" },
 	{ "show", client_show, "MAC", "show a client" },
 	{ "set", client_set, "MAC [options]", "change name, ip, mode or CHAP" },

@@ -9,14 +9,14 @@
 static const struct {
 	const char *name;
 	int (*run)(struct cli *, int, char **);
-	const char *help;
+	const char *usage, *help;
 } top_commands[] = {
-	{ "status", cmd_status, "every client: online, image and version, I/O, overlay usage" },
-	{ "doctor", cmd_doctor, "check each cause of a failed diskless boot and how to fix it" },
-	{ "backup", cmd_backup, "DIR [--overlays]: back up database, images, layers, config" },
-	{ "restore", cmd_restore, "DIR [--force]: restore a backup after verifying it" },
-	{ "boot-options", cmd_boot_options, "DHCP option 66/67 values for a non-dnsmasq server" },
-	{ "events", cmd_events, "[--limit N]: recent changes and linkmgr actions" },
+	{ "status", cmd_status, "", "clients: online, image, version, I/O, overlay use" },
+	{ "doctor", cmd_doctor, "", "check each cause of a failed boot, say how to fix it" },
+	{ "backup", cmd_backup, "DIR [--overlays]", "back up database, images, layers, config" },
+	{ "restore", cmd_restore, "DIR [--force]", "restore a backup after verifying it" },
+	{ "boot-options", cmd_boot_options, "", "DHCP option 66/67 values for other DHCP servers" },
+	{ "events", cmd_events, "[--limit N]", "recent changes" },
 };
 
 static void usage(FILE *f)
@@ -28,11 +28,12 @@ static void usage(FILE *f)
 		"  --json         machine-readable output\n\n"
 		"Commands (each takes --help):\n", BL_CONFIG_DEFAULT_PATH);
 	for (const struct command *c = image_commands; c->name; c++)
-		fprintf(f, "  image %-9s %-24s %s\n", c->name, c->usage, c->help);
+		fprintf(f, "  image %-9s %-27s %s\n", c->name, c->usage, c->help);
 	for (const struct command *c = client_commands; c->name; c++)
-		fprintf(f, "  client %-8s %-24s %s\n", c->name, c->usage, c->help);
+		fprintf(f, "  client %-8s %-27s %s\n", c->name, c->usage, c->help);
 	for (size_t i = 0; i < sizeof(top_commands) / sizeof(top_commands[0]); i++)
-		fprintf(f, "  %-40s %s\n", top_commands[i].name, top_commands[i].help);
+		fprintf(f, "  %-15s %-27s %s\n", top_commands[i].name, top_commands[i].usage,
+			top_commands[i].help);
 	fprintf(f, "\nExit status: 0 ok, 1 failed, 2 usage error. See linkctl(8).\n");
 }
 
