@@ -476,29 +476,25 @@ static int copy_up(struct blc_chain *c, uint64_t cl, uint8_t src, const struct i
 		   int cnt, size_t inoff, size_t n)
 {
 	struct blc_layer *t = top_of(c);
-	uint64_t cstart = cl << c->cshift;
+	uint64_t cstart = cl << c->cshift, at = t->data_off + cstart;
 	size_t clen = c->size - cstart < c->cluster ? (size_t)(c->size - cstart) : c->cluster;
-	uint8_t *buf = NULL;
-	int r = 0;
+	int r;
 
-	if (posix_memalign((void **)&buf, 4096, clen))
-		return -ENOMEM;
+	/* The cluster's old content goes in first without passing through user
+	 * memory: a hole where it was zeros (this also drops anything a crash left
+	 * there), else a kernel copy, which file systems with shared extents turn
+	 * into a reflink. Then the new data over it. */
 	if (src == BLC_SRC_ZERO)
-		memset(buf, 0, clen);
+		r = blc_io_punch(t->fd, at, c->cluster);
 	else
-		r = blc_io_pread_full(c->layers[src]->fd, buf, clen, c->layers[src]->data_off + cstart);
-	if (r == 0) {
-		size_t at = inoff;
-		for (int i = 0; v && i < cnt; at += v[i].iov_len, i++)
-			memcpy(buf + at, v[i].iov_base, v[i].iov_len);
-		if (!v)
-			memset(buf + inoff, 0, n);
-		r = blc_io_pwrite_full(t->fd, buf, clen, t->data_off + cstart);
-	}
-	free(buf);
+		r = blc_io_copy_range(c->layers[src]->fd, c->layers[src]->data_off + cstart, t->fd,
+				      at, clen);
+	if (r == 0)
+		r = v ? blc_io_pwritev_full(t->fd, v, cnt, at + inoff)
+		      : src == BLC_SRC_ZERO ? 0 : blc_io_punch(t->fd, at + inoff, n);
 	if (r < 0) {
 		/* give back what a partial write allocated; the map never saw it */
-		blc_io_punch(t->fd, t->data_off + cstart, c->cluster);
+		blc_io_punch(t->fd, at, c->cluster);
 		return r;
 	}
 	BLC_FAILPOINT("copyup:data-written");

@@ -142,6 +142,43 @@ int blc_io_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 	return blc_io_pwritev_full(fd, &v, 1, off);
 }
 
+int blc_io_copy_range(int in, uint64_t in_off, int out, uint64_t out_off, size_t len)
+{
+	static const size_t chunk = 65536;
+	loff_t a = (loff_t)in_off, b = (loff_t)out_off;
+	uint8_t *buf = NULL;
+	int r = 0;
+
+	sim_log(out, out_off, len);
+	while (len > 0) {
+		ssize_t n = copy_file_range(in, &a, out, &b, len, 0);
+		if (n > 0) {
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -EIO;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+			return -errno;
+		break;           /* not between these files: copy through memory */
+	}
+	if (len > 0 && !(buf = malloc(chunk)))
+		return -ENOMEM;
+	while (r == 0 && len > 0) {
+		size_t n = len < chunk ? len : chunk;
+		r = blc_io_pread_full(in, buf, n, (uint64_t)a);
+		if (r == 0)
+			r = blc_io_pwrite_full(out, buf, n, (uint64_t)b);
+		a += (loff_t)n;
+		b += (loff_t)n;
+		len -= n;
+	}
+	free(buf);
+	return r;
+}
+
 int blc_io_datasync(int fd)
 {
 	if (fdatasync(fd) < 0)

@@ -13,6 +13,9 @@ int blc_io_preadv_full(int fd, const struct iovec *iov, int cnt, uint64_t off);
 int blc_io_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int blc_io_pwritev_full(int fd, const struct iovec *iov, int cnt, uint64_t off);
 int blc_io_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* Copy file data in the kernel (a reflink on file systems that share extents),
+ * through memory where copy_file_range cannot be used. */
+int blc_io_copy_range(int in, uint64_t in_off, int out, uint64_t out_off, size_t len);
 int blc_io_datasync(int fd);
 /* Deallocate a range; it reads as zeros afterwards (writes zeros where the file
  * system cannot punch holes). */
