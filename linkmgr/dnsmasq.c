@@ -29,16 +29,6 @@ static bool mac_ok(const char *mac)
 	return bl_chars_ok(mac, MAC_CHARS) && strlen(mac) == BL_MAC_LEN - 1;
 }
 
-static int finish(FILE *f, char **buf, char **out)
-{
-	if (fclose(f) != 0) {
-		free(*buf);
-		return -ENOMEM;
-	}
-	*out = *buf;
-	return 0;
-}
-
 static int bad(const char *what, const char *s)
 {
 	return bl_fail(-EINVAL, "dnsmasq configuration: %s '%.64s' has characters that are not "
@@ -146,7 +136,7 @@ int bl_dnsmasq_conf(const struct bl_dnsmasq_params *p, char **out)
 		free(buf);
 		return r;
 	}
-	return finish(f, &buf, out);
+	return bl_text_finish(f, &buf, out);
 }
 
 int bl_dnsmasq_hosts(const struct bl_dhcp_host *h, size_t n, bl_dnsmasq_warn_fn warn, void *ctx,
@@ -181,7 +171,7 @@ int bl_dnsmasq_hosts(const struct bl_dhcp_host *h, size_t n, bl_dnsmasq_warn_fn 
 		}
 		fputc('\n', f);
 	}
-	return finish(f, &buf, out);
+	return bl_text_finish(f, &buf, out);
 }
 
 int bl_dnsmasq_opts(const struct bl_dnsmasq_params *p, const struct bl_dhcp_host *h, size_t n,
@@ -216,5 +206,5 @@ int bl_dnsmasq_opts(const struct bl_dnsmasq_params *p, const struct bl_dhcp_host
 		fprintf(f, "tag:bl-%s,option:root-path,\"iscsi:%s::%d:0:%s\"\n", m12, p->server,
 			c->portal_port, tiqn);
 	}
-	return finish(f, &buf, out);
+	return bl_text_finish(f, &buf, out);
 }

@@ -100,3 +100,14 @@ bool bl_chars_ok(const char *s, const char *extra)
 	}
 	return true;
 }
+
+int bl_text_finish(FILE *f, char **buf, char **out)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		*buf = NULL;
+		return -ENOMEM;
+	}
+	*out = *buf;
+	return 0;
+}

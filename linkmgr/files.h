@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Replaces path with content only if it differs: writes "<path>.tmp" and renames it, so a
@@ -19,5 +20,8 @@ int bl_copy_if_changed(const char *src, const char *dst, mode_t mode);
  * The renderers use it as their last line of defence: text that reaches dnsmasq or iPXE files
  * has been validated already, and anything outside these sets is refused, never escaped. */
 bool bl_chars_ok(const char *s, const char *extra);
+
+/* Closes an open_memstream() FILE: 0 and *out = *buf, or -ENOMEM (buffer freed). */
+int bl_text_finish(FILE *f, char **buf, char **out);
 
 #endif

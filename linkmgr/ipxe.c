@@ -33,16 +33,6 @@ static void put_hex(FILE *f, const char *setting, const char *value)
 		fprintf(f, "%02x%s", *p, p[1] ? ":" : "\n");
 }
 
-static int finish(FILE *f, char **buf, char **out)
-{
-	if (fclose(f) != 0) {
-		free(*buf);
-		return -ENOMEM;
-	}
-	*out = *buf;
-	return 0;
-}
-
 int bl_ipxe_dispatch_script(const struct bl_ipxe_params *p, char **out)
 {
 	int r = check("server address", p->server);
@@ -66,7 +56,7 @@ int bl_ipxe_dispatch_script(const struct bl_ipxe_params *p, char **out)
 		   "prompt --timeout 30000 Press any key to try again (or wait 30 s) ||\n"
 		   "goto start\n",
 		p->server, p->server);
-	return finish(f, &buf, out);
+	return bl_text_finish(f, &buf, out);
 }
 
 int bl_ipxe_client_script(const struct bl_ipxe_params *p, const struct bl_ipxe_client *c,
@@ -139,5 +129,5 @@ int bl_ipxe_client_script(const struct bl_ipxe_params *p, const struct bl_ipxe_c
 			p->server, p->server);
 		break;
 	}
-	return finish(f, &buf, out);
+	return bl_text_finish(f, &buf, out);
 }
