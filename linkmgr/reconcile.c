@@ -443,6 +443,13 @@ int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 	}
 	struct bl_plan_params pp = plan_params(m);
 	struct bl_lio_state actual;
+	struct stat sb;
+	if (!m->cfs.emulate && stat(m->cfs.root, &sb) < 0) {
+		say("LIO is not loaded: %s is missing (modprobe target_core_user iscsi_target_mod)",
+		    m->cfs.root);
+		bl_links_free(links, n);
+		return -ENOENT;
+	}
 	if ((r = bl_cfs_read(&m->cfs, &pp, &actual)) < 0) {
 		say("configfs %s: cannot read: %s", m->cfs.root, strerror(-r));
 		bl_links_free(links, n);
