@@ -3,8 +3,11 @@
 # sessions, against one LIO fileio LUN read by the same N clients; for each TCMU ring size
 # (max_data_area_mb) asked for.
 #
-#   tests/bench/vm-boot-storm.sh [--luns N] [--ring-mb "4 8 16"] [--base-mib M] [--mem MB]
+#   tests/bench/vm-boot-storm.sh [--luns N] [--ring-mb "4 8 16 8/1"] [--base-mib M] [--mem MB]
 #
+# --ring-mb lists the TCMU ring sizes to try, each DATA[/CMD]: max_data_area_mb (the data area,
+# allocated page by page as commands use it) and optionally cmd_ring_size_mb (the command ring,
+# allocated whole when the device is enabled; the kernel's default is 8).
 # Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). 200 LUNs want --mem 4096.
 # A client's boot: the hot set (the first HOT MiB of the disk, 64 KiB reads in order, QD4: kernel,
 # drivers), then 256 scattered 4 KiB reads (QD4) spread over the disk, then 16 scattered 4 KiB
@@ -14,14 +17,14 @@
 # threads per device, guest memory per device after creation and after the storm, and QD32
 # iscsi-perf on one bootlink LUN (4 KiB and 64 KiB random reads) with that ring size.
 set -euo pipefail
-luns=64 rings="4 8 16" base_mib=128 mem=2048 hot_mib=8
+luns=64 rings="4 8 16 8/1" base_mib=128 mem=2048 hot_mib=8
 while [ $# -gt 0 ]; do
     case "$1" in
         --luns) luns=$2; shift 2 ;;
         --ring-mb) rings=$2; shift 2 ;;
         --base-mib) base_mib=$2; shift 2 ;;
         --mem) mem=$2; shift 2 ;;
-        *) echo "usage: $0 [--luns N] [--ring-mb \"4 8 16\"] [--base-mib M] [--mem MB]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--luns N] [--ring-mb \"4 8 16 8/1\"] [--base-mib M] [--mem MB]" >&2; exit 2 ;;
     esac
 done
 if [ -z "${BOOTLINK_VM_NAME:-}" ]; then
@@ -64,23 +67,31 @@ storm() {
 bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
 fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fileio"; }
 
+vmalloc_kb() { awk '/^VmallocUsed/ {print $2}' /proc/meminfo; }
 mem_used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t - a}' /proc/meminfo; }
 proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD
 per_dev() { awk -v a="$1" -v n="$luns" 'BEGIN { printf "%.0f", a / n }'; }
 
-for mb in $rings; do
-    step "$luns bootlink LUNs with max_data_area_mb=$mb"
+for ring in $rings; do
+    mb=${ring%/*} cmdmb=8
+    [ "$ring" = "$mb" ] || cmdmb=${ring#*/}
+    step "$luns bootlink LUNs with max_data_area_mb=$mb cmd_ring_size_mb=$cmdmb"
     sync; echo 3 > /proc/sys/vm/drop_caches
-    mem0=$(mem_used_kb) rss0=$(proc_kb "$TCMU_MAIN" VmRSS) thr0=$(proc_kb "$TCMU_MAIN" Threads)
+    vm0=$(vmalloc_kb) mem0=$(mem_used_kb) rss0=$(proc_kb "$TCMU_MAIN" VmRSS) thr0=$(proc_kb "$TCMU_MAIN" Threads)
     for i in $(seq 1 "$luns"); do rm -f "$D/ovl/s$i.ovl"; "$BL_IMG" create -b "$D/base.img" "$D/ovl/s$i.ovl"; done
     t0=$(date +%s.%N)
-    for i in $(seq 1 "$luns"); do lio_user "bl-s$i" "bootlink/$D/ovl/s$i.ovl" "$SIZE" "$mb" > /dev/null; done
+    for i in $(seq 1 "$luns"); do
+        b=$CFS/core/user_1/bl-s$i
+        mkdir -p "$b"
+        echo "dev_config=bootlink/$D/ovl/s$i.ovl,dev_size=$SIZE,hw_block_size=512,max_data_area_mb=$mb,cmd_ring_size_mb=$cmdmb" > "$b/control"
+        echo 1 > "$b/enable" || die "backstore bl-s$i: enable failed (see $OUT/tcmu-runner.log)"
+    done
     t1=$(date +%s.%N)
     for i in $(seq 1 "$luns"); do
         iscsi_export "$BL_IQN:target-s$i" "$CFS/core/user_1/bl-s$i" "$BL_IQN:client-s$i"
     done
     t2=$(date +%s.%N)
-    mem1=$(mem_used_kb) rss1=$(proc_kb "$TCMU_MAIN" VmRSS) thr1=$(proc_kb "$TCMU_MAIN" Threads)
+    vm1=$(vmalloc_kb) mem1=$(mem_used_kb) rss1=$(proc_kb "$TCMU_MAIN" VmRSS) thr1=$(proc_kb "$TCMU_MAIN" Threads)
     bl_s=$(storm bl_client)
     mem2=$(mem_used_kb) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
     fio_s=$(storm fileio_client)
@@ -91,14 +102,14 @@ for mb in $rings; do
     f64=$(perf_read "$FIQN" "$(fileio_client 1 url)" 128 -r 5)
     mib_s() { awk -v s="$1" -v b="$BOOT_BYTES" -v n="$luns" 'BEGIN { printf "%.1f", n * b / s / 1048576 }'; }
     span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-    printf '{"bench":"boot-storm","luns":%s,"max_data_area_mb":%s,"base_mib":%s,"create_backstores_s":%s,"export_targets_s":%s,' \
-        "$luns" "$mb" "$base_mib" "$(span "$t0" "$t1")" "$(span "$t1" "$t2")" | tee -a "$OUT/boot-storm.json"
+    printf '{"bench":"boot-storm","luns":%s,"max_data_area_mb":%s,"cmd_ring_size_mb":%s,"base_mib":%s,"create_backstores_s":%s,"export_targets_s":%s,' \
+        "$luns" "$mb" "$cmdmb" "$base_mib" "$(span "$t0" "$t1")" "$(span "$t1" "$t2")" | tee -a "$OUT/boot-storm.json"
     printf '"storm_s":%s,"storm_mib_s":%s,"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"vs_fileio":%s,' \
         "$bl_s" "$(mib_s "$bl_s")" "$fio_s" "$(mib_s "$fio_s")" "$(ratio "$fio_s" "$bl_s")" | tee -a "$OUT/boot-storm.json"
     printf '"tcmu_rss_kb_per_dev_created":%s,"tcmu_rss_kb_per_dev_after_storm":%s,"tcmu_threads_per_dev":%s,' \
         "$(per_dev $((rss1 - rss0)))" "$(per_dev $((rss2 - rss0)))" "$(per_dev $((thr1 - thr0)))" | tee -a "$OUT/boot-storm.json"
-    printf '"guest_mem_kb_per_dev_created":%s,"guest_mem_kb_per_dev_after_storm":%s,' \
-        "$(per_dev $((mem1 - mem0)))" "$(per_dev $((mem2 - mem0)))" | tee -a "$OUT/boot-storm.json"
+    printf '"guest_mem_kb_per_dev_created":%s,"guest_mem_kb_per_dev_after_storm":%s,"vmalloc_kb_per_dev":%s,' \
+        "$(per_dev $((mem1 - mem0)))" "$(per_dev $((mem2 - mem0)))" "$(per_dev $((vm1 - vm0)))" | tee -a "$OUT/boot-storm.json"
     printf '"qd32_4k_rand_iops":%s,"qd32_64k_rand_iops":%s,"fileio_qd32_4k_rand_iops":%s,"fileio_qd32_64k_rand_iops":%s}\n' \
         "$r4" "$r64" "$f4" "$f64" | tee -a "$OUT/boot-storm.json"
 

@@ -14,7 +14,8 @@ start_tcmu_runner
 
 # The suite logs in as two initiators (-i, -I: reservations, multi-session tests): both get ACLs.
 I1=$BL_IQN:client-conf I2=$BL_IQN:client-conf-2
-bl_lun conf "$D/conf.ovl" > /dev/null
+# linkmgr's default ring size (max_data_area_mb = 64 in linkmgr.conf).
+bl_lun conf "$D/conf.ovl" "" 64 > /dev/null
 iscsi_acl "$BL_IQN:target-conf" "$I2"
 fbs=$(lio_fileio conf-fileio "$D/fileio.img")
 iscsi_export "$BL_IQN:target-conf-fileio" "$fbs" "$I1"
@@ -24,7 +25,10 @@ iscsi_acl "$BL_IQN:target-conf-fileio" "$I2"
 suite() {
     local log=$OUT/conformance-$1.log
     step "iscsi-test-cu on the $1 LUN"
-    iscsi-test-cu --dataloss -i "$I1" -I "$I2" "$(url "$2")" > "$log" 2>&1 || true
+    # libiscsi has no command timeout: a LUN that stops answering would hang the suite for ever.
+    local rc=0
+    timeout 1200 iscsi-test-cu --dataloss -i "$I1" -I "$I2" "$(url "$2")" > "$log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || { echo "   iscsi-test-cu exited with $rc (124: timed out); its last lines:"; tail -3 "$log"; }
     # CUnit's run summary: "tests TOTAL RAN PASSED FAILED INACTIVE".
     awk '$1 == "tests" && NF >= 5 {print $2, $3, $4, $5}' "$log" | tail -1 > "$OUT/conformance-$1.counts"
     # Failed tests: CUnit ends a test with "passed" or "FAILED", at the end of its "Test: NAME ..."
