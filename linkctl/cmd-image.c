@@ -590,6 +590,32 @@ static int image_versions(struct cli *cli, int argc, char **argv)
 	return r;
 }
 
+/* The super client's overlay must sit on the version being built on (or, after a commit
+ * interrupted before the database was updated, on the new layer itself): committing an overlay
+ * on anything else would make a layer whose content is not "parent + changes". */
+static int check_super_base(struct cli *cli, const struct bl_image *img,
+			    const struct bl_version *v, const char *ovl)
+{
+	char below[PATH_MAX], want[PATH_MAX], done[PATH_MAX];
+	struct bl_layer *chain;
+	size_t n;
+
+	if (eng_backing(ovl, below) < 0)
+		return fail_last(cli), -1;
+	if (bl_db_version_chain(cli->db, img->id, v->parent, &chain, &n) < 0)
+		return fail_last(cli), -1;
+	const char *parent = n ? chain[n - 1].path : img->path;
+	bool ok = (realpath(parent, want) && !strcmp(below, want)) ||
+		  (realpath(v->layer_path, done) && !strcmp(below, done));
+	if (!ok)
+		fail(cli, "image '%s': the super client's overlay %s sits on %s, not on version %d "
+		     "(%s) that version %d is built on; let it boot once more (linkmgr prepares "
+		     "its overlay) or cancel with `linkctl client super MAC --cancel`", img->name,
+		     ovl, below, v->parent, parent, v->number);
+	bl_layers_free(chain, n);
+	return ok ? 0 : -1;
+}
+
 static int image_commit(struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] = "NAME [--force]";
@@ -629,9 +655,13 @@ static int image_commit(struct cli *cli, int argc, char **argv)
 		goto out_c;
 	}
 	overlay_path(cli, super.mac, ovl, sizeof(ovl));
-	if (access(ovl, F_OK) < 0) {
-		r = fail(cli, "image '%s': super client %s has no overlay %s yet (it has not booted "
-			 "since it became super): nothing to commit", img.name, super.mac, ovl);
+	if (super.reset != BL_RESET_NONE || access(ovl, F_OK) < 0) {
+		r = fail(cli, "image '%s': super client %s has not booted since it became super "
+			 "(linkmgr prepares its overlay then): nothing to commit", img.name, super.mac);
+		goto out_c;
+	}
+	if (check_super_base(cli, &img, &v, ovl) < 0) {
+		r = EXIT_FAILED;
 		goto out_c;
 	}
 	/* linkmgr makes layer_dir at start; a commit before its first start must not fail */

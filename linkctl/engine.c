@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,25 +36,31 @@ int eng_identity_matches(const char *path, const char *recorded)
 	return blc_identity_equal(&now, &then) ? 1 : 0;
 }
 
-/* True if the chain topped by overlay sits directly on newlayer (a commit already done). */
-static bool already_committed(const char *overlay, const char *newlayer)
+int eng_backing(const char *file, char out[PATH_MAX])
 {
 	struct blc_chain *c;
 	struct blc_layer_info li;
-	char err[256], a[4096], b[4096];
-	bool same = false;
+	char err[512];
+	int r = blc_open(file, &(struct blc_open_opts){ .flags = BLC_OPEN_RDONLY }, &c, err,
+			 sizeof(err));
 
-	if (access(newlayer, F_OK) < 0)
-		return false;
-	if (blc_open(overlay, &(struct blc_open_opts){ .flags = BLC_OPEN_RDONLY }, &c, err,
-		     sizeof(err)) < 0)
-		return false;
+	if (r < 0)
+		return bl_fail(r, "%s", err);
 	int n = blc_layer_count(c);
-	if (n >= 2 && blc_layer_info(c, n - 2, &li) == 0 && realpath(li.path, a) &&
-	    realpath(newlayer, b))
-		same = !strcmp(a, b);
+	r = n >= 2 ? blc_layer_info(c, n - 2, &li) : -EINVAL;
+	if (r == 0 && !realpath(li.path, out))
+		r = -errno;
 	blc_close(c);
-	return same;
+	return r < 0 ? bl_fail(r, "%s: cannot tell what it is based on: %s", file, strerror(-r)) : 0;
+}
+
+/* True if the chain topped by overlay sits directly on newlayer (a commit already done). */
+static bool already_committed(const char *overlay, const char *newlayer)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	return access(newlayer, F_OK) == 0 && eng_backing(overlay, a) == 0 &&
+	       realpath(newlayer, b) && !strcmp(a, b);
 }
 
 int eng_commit(const char *overlay, const char *newlayer)

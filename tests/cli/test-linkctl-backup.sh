@@ -12,6 +12,7 @@ expect 0 client add 52:54:00:ff:00:02 --image big
 # a committed version layer, through the super-client workflow
 expect 0 client super 52:54:00:ff:00:02
 "$BLIMG" create -b "$T/images/big.img" "$T/state/overlays/525400ff0002.ovl" >/dev/null
+sqlite3 "$T/state/bootlink.db" "UPDATE clients SET booted_version = 0, reset = 0 WHERE mac = '52:54:00:ff:00:02'"
 expect 0 image commit big --force
 layer="$T/state/layers/1-v1.layer"
 "$BLIMG" create -b "$T/images/big.img" "$T/state/overlays/525400ff0001.ovl" >/dev/null

@@ -28,10 +28,17 @@ expect 1 client link 52:54:00:dd:00:01 win10
 expect 1 image commit win10
 has "needs proof the super client is off" "$ERR" "may be online"
 expect 1 image commit win10 --force
-has "no overlay yet" "$ERR" "has no overlay"
+has "no overlay yet" "$ERR" "has not booted"
 
-# linkmgr would create the super client's overlay on the current top; do it by hand here
+# linkmgr creates the super client's overlay on the current top at its next boot and records
+# it; until then there is nothing to commit
 "$BLIMG" create -b "$T/images/win10.img" "$ovl" || bad "create overlay"
+expect 1 image commit win10 --force
+has "not booted since super" "$ERR" "has not booted"
+linkmgr_booted() { # MAC VERSION: what linkmgr records after (re)creating an overlay
+    sqlite3 "$T/state/bootlink.db" "UPDATE clients SET booted_version = $2, reset = 0 WHERE mac = '$1'"
+}
+linkmgr_booted 52:54:00:dd:00:01 0
 fake_linkmgr '{"ok":true,"clients":[{"mac":"52:54:00:dd:00:01","online":true}]}'
 expect 1 image commit win10
 has "refused while online" "$ERR" "is online"
@@ -67,14 +74,29 @@ has "unknown version" "$ERR" "no committed version 7"
 expect 2 image rollback win10 x
 expect 0 image rollback win10 1
 
-# a second round, then cancel a third
-"$BLIMG" reset "$ovl" >/dev/null
+# a second round: an overlay that is not on the version being built on is refused
+ovl2="$T/state/overlays/525400dd0002.ovl"
 expect 0 client super 52:54:00:dd:00:02
 expect 0 --json image versions win10
 eq "v2 on v1" "$(jq -r '.versions[1] | "\(.number) \(.parent)"' <<<"$OUT")" "2 1"
+"$BLIMG" create -b "$T/images/win10.img" "$ovl2" >/dev/null
+linkmgr_booted 52:54:00:dd:00:02 0
+expect 1 image commit win10 --force
+has "overlay on the wrong version" "$ERR" "not on version 1"
+[ ! -e "$T/state/layers/1-v2.layer" ] && ok || bad "no layer written from the wrong overlay"
+rm "$ovl2"
+"$BLIMG" create -b "$layer" "$ovl2" >/dev/null
+linkmgr_booted 52:54:00:dd:00:02 1
+expect 0 image commit win10 --force
+eq "v2 layer on v1" "$("$BLIMG" info --json "$T/state/layers/1-v2.layer" | jq -r '.chain[1].path')" "$layer"
+expect 0 --json image versions win10
+eq "v2 current" "$(jq -r .current_version <<<"$OUT")" 2
+expect 0 image rollback win10 1
+# a third, cancelled
+expect 0 client super 52:54:00:dd:00:02
 expect 0 client super 52:54:00:dd:00:02 --cancel
 expect 0 --json image versions win10
-eq "cancelled version gone" "$(jq '.versions | length' <<<"$OUT")" 1
+eq "cancelled version gone" "$(jq '.versions | length' <<<"$OUT")" 2
 eq "reset requested after cancel" "$(sqlite3 "$T/state/bootlink.db" "SELECT reset FROM clients WHERE mac='52:54:00:dd:00:02'")" 1
 expect 1 client super 52:54:00:dd:00:02 --cancel
 
