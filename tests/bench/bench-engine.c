@@ -190,6 +190,9 @@ static void fill(int fd, uint64_t size)
 	for (uint64_t off = 0; off < size; off += sizeof(chunk))
 		if (pwrite(fd, chunk, sizeof(chunk), (off_t)off) != (ssize_t)sizeof(chunk))
 			die("fill", strerror(errno));
+	/* clean pages for both sides: no writeback of the setup during the rounds */
+	if (fsync(fd) < 0)
+		die("fill", strerror(errno));
 }
 
 static struct blc_chain *overlay(const char *dir, const char *name, bool populate,
