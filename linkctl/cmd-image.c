@@ -98,6 +98,9 @@ static int image_add(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILED;
 	if (eng_identity(path, id, &img.size) < 0)
 		return fail_last(cli);
+	if (strncmp(id, "raw:", 4) != 0)
+		return fail(cli, "image file %s: is a bootlink layer or overlay, not a raw disk image",
+			    path);
 	img.name = argv[first];
 	img.path = path;
 	img.identity = id;

@@ -47,6 +47,11 @@ mkdir "$T/images/dir.img"
 expect 1 image add d "$T/images/dir.img"
 expect 1 image add win10 "$T/images/other.img"
 has "duplicate" "$ERR" "already exists"
+if [ -x "$BLIMG" ]; then
+    "$BLIMG" create -b "$T/images/other.img" "$T/images/an.ovl" >/dev/null
+    expect 1 image add ovl "$T/images/an.ovl"
+    has "an overlay is not a base image" "$ERR" "not a raw disk image"
+fi
 expect 1 image add long "$T/images/$(printf 'x%.0s' {1..5000})"
 eq "refusals changed nothing" "$(dbsum)" "$before"
 
