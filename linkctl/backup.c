@@ -275,10 +275,10 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "backup", usage,
-		       "Backs up, while everything runs, the database (consistent snapshot), every "
-		       "image file and\nversion layer (sparse, with checksums), the configuration "
-		       "and, with --overlays, the\npersistent clients' overlays. DIR must not exist "
-		       "or be empty.", opts, flag_opt, &overlays, 1, &first)) != ARGS_OK)
+			    "Backs up, while everything runs, the database (consistent snapshot), every "
+			    "image file and\nversion layer (sparse, with checksums), the configuration "
+			    "and, with --overlays, the\npersistent clients' overlays. DIR must not exist "
+			    "or be empty.", opts, flag_opt, &overlays, 1, &first)) != ARGS_OK)
 		return r;
 	if (bl_path_absolute(argv[first], dir) < 0)
 		return fail_last(cli);
@@ -483,12 +483,12 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "restore", usage,
-		       "Restores a backup: verifies every checksum and refuses a backup from a newer "
-		       "schema before\ntouching anything, then puts back image files, layers and "
-		       "overlays that are missing or\ndiffer (--force: also overwrite differing "
-		       "ones, which corrupts clients using them), the\ndatabase, and the "
-		       "configuration (as FILE.restored if one exists and differs).", opts,
-		       flag_opt, &force, 1, &first)) != ARGS_OK)
+			    "Restores a backup: verifies every checksum and refuses a backup from a newer "
+			    "schema before\ntouching anything, then puts back image files, layers and "
+			    "overlays that are missing or\ndiffer (--force: also overwrite differing "
+			    "ones, which corrupts clients using them), the\ndatabase, and the "
+			    "configuration (as FILE.restored if one exists and differs).", opts,
+			    flag_opt, &force, 1, &first)) != ARGS_OK)
 		return r;
 	if (bl_path_absolute(argv[first], dir) < 0 || read_manifest(dir, &m) < 0)
 		return fail_last(cli);

@@ -109,9 +109,9 @@ static int client_add(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "client add", usage,
-		       "Links a client's MAC (any spelling) to an image. Volatile clients start "
-		       "clean at each boot;\npersistent ones keep their changes. CHAP credentials "
-		       "are generated unless given.", add_options, add_opt, &o, 1, &first)) != ARGS_OK)
+			    "Links a client's MAC (any spelling) to an image. Volatile clients start "
+			    "clean at each boot;\npersistent ones keep their changes. CHAP credentials "
+			    "are generated unless given.", add_options, add_opt, &o, 1, &first)) != ARGS_OK)
 		return r;
 	if (!o.image)
 		return usage_error("client add", usage, "--image is required");
@@ -210,7 +210,8 @@ static int client_list(struct cli *cli, int argc, char **argv)
 	size_t n, ni;
 	int first, r;
 
-	if ((r = parse_args(argc, argv, "client list", "", "Lists clients.", NULL, NULL, NULL, 0, &first)) != ARGS_OK)
+	if ((r = parse_args(argc, argv, "client list", "", "Lists clients.", NULL, NULL, NULL, 0,
+			    &first)) != ARGS_OK)
 		return r;
 	if (cli_db(cli))
 		return EXIT_FAILED;
@@ -265,8 +266,8 @@ static int client_show(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "client show", usage,
-		       "Shows a client: link, mode, IQNs, portal, overlay and whether it is online.",
-		       NULL, NULL, NULL, 1, &first)) != ARGS_OK)
+			    "Shows a client: link, mode, IQNs, portal, overlay and whether it is online.",
+			    NULL, NULL, NULL, 1, &first)) != ARGS_OK)
 		return r;
 	if (client_arg(cli, argv[first], &c))
 		return EXIT_FAILED;
@@ -570,7 +571,8 @@ static int client_set(struct cli *cli, int argc, char **argv)
 		bl_client_clear(&c);
 		return EXIT_FAILED;
 	}
-#define REPLACE(field, val) do { free(c.field); c.field = (val) && *(val) ? strdup(val) : NULL; } while (0)
+#define REPLACE(field, val) \
+	do { free(c.field); c.field = (val) && *(val) ? strdup(val) : NULL; } while (0)
 	if (o.name)
 		REPLACE(hostname, o.name);
 	if (o.ip)

@@ -89,8 +89,8 @@ static int image_add(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "image add", usage,
-		       "Registers FILE (inside image_dir) as the base image NAME.", NULL, NULL,
-		       NULL, 2, &first)) != ARGS_OK)
+			    "Registers FILE (inside image_dir) as the base image NAME.", NULL, NULL,
+			    NULL, 2, &first)) != ARGS_OK)
 		return r;
 	if (bl_image_name_check(argv[first]) < 0)
 		return fail_last(cli);
@@ -121,7 +121,8 @@ static int image_list(struct cli *cli, int argc, char **argv)
 	size_t n;
 	int first, r;
 
-	if ((r = parse_args(argc, argv, "image list", "", "Lists images.", NULL, NULL, NULL, 0, &first)) != ARGS_OK)
+	if ((r = parse_args(argc, argv, "image list", "", "Lists images.", NULL, NULL, NULL, 0,
+			    &first)) != ARGS_OK)
 		return r;
 	if (cli_db(cli))
 		return EXIT_FAILED;
@@ -218,7 +219,7 @@ static int image_show(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "image show", usage, "Shows an image, its versions and clients.",
-		       NULL, NULL, NULL, 1, &first)) != ARGS_OK)
+			    NULL, NULL, NULL, 1, &first)) != ARGS_OK)
 		return r;
 	if (image_details(cli, argv[first], &img, &v, &nv, &cl, &nc))
 		return EXIT_FAILED;
@@ -482,10 +483,10 @@ static int image_relocate(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "image relocate", usage,
-		       "Repairs an image's path after a disk or mount change: checks that the file "
-		       "at NEWPATH\nis the same image (size, time, content sample) and moves the "
-		       "image and every link to it.\n--force: proceed although linkmgr reports "
-		       "clients of this image online.", force_opts, opt_force, &force, 2, &first)) != ARGS_OK)
+			    "Repairs an image's path after a disk or mount change: checks that the file "
+			    "at NEWPATH\nis the same image (size, time, content sample) and moves the "
+			    "image and every link to it.\n--force: proceed although linkmgr reports "
+			    "clients of this image online.", force_opts, opt_force, &force, 2, &first)) != ARGS_OK)
 		return r;
 	if (cli_db(cli) || image_arg(cli, argv[first], &img))
 		return EXIT_FAILED;
@@ -541,8 +542,8 @@ static int image_versions(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "image versions", usage,
-		       "Lists an image's versions: 0 is the base file, each later one a layer on its "
-		       "parent.", NULL, NULL, NULL, 1, &first)) != ARGS_OK)
+			    "Lists an image's versions: 0 is the base file, each later one a layer on its "
+			    "parent.", NULL, NULL, NULL, 1, &first)) != ARGS_OK)
 		return r;
 	if (image_details(cli, argv[first], &img, &v, &nv, &cl, &nc))
 		return EXIT_FAILED;
@@ -631,11 +632,11 @@ static int image_commit(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "image commit", usage,
-		       "Makes what the super client wrote the image's new current version. The "
-		       "super client must be\nshut down; other clients move to the new version at "
-		       "their next boot, running clients keep\ntheirs. --force: commit although "
-		       "linkmgr is not running to confirm the super client is off.",
-		       force_opts, opt_force, &force, 1, &first)) != ARGS_OK)
+			    "Makes what the super client wrote the image's new current version. The "
+			    "super client must be\nshut down; other clients move to the new version at "
+			    "their next boot, running clients keep\ntheirs. --force: commit although "
+			    "linkmgr is not running to confirm the super client is off.",
+			    force_opts, opt_force, &force, 1, &first)) != ARGS_OK)
 		return r;
 	if (cli_db(cli) || image_arg(cli, argv[first], &img))
 		return EXIT_FAILED;
@@ -712,9 +713,9 @@ static int image_rollback(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "image rollback", usage,
-		       "Makes an earlier committed VERSION (0 = the base file) current again. "
-		       "Layers are kept;\nclients move at their next boot.", NULL, NULL, NULL,
-		       2, &first)) != ARGS_OK)
+			    "Makes an earlier committed VERSION (0 = the base file) current again. "
+			    "Layers are kept;\nclients move at their next boot.", NULL, NULL, NULL,
+			    2, &first)) != ARGS_OK)
 		return r;
 	long ver = strtol(argv[first + 1], &end, 10);
 	if (*end || end == argv[first + 1] || ver < 0 || ver > 1000000)

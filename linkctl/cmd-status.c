@@ -18,9 +18,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	const char *why;
 
 	if ((r = parse_args(argc, argv, "status", "",
-		       "Every client with online/offline, image and version, I/O counters and "
-		       "overlay usage.\nOnline state and counters come from linkmgr.", NULL, NULL,
-		       NULL, 0, &first)) != ARGS_OK)
+			    "Every client with online/offline, image and version, I/O counters and "
+			    "overlay usage.\nOnline state and counters come from linkmgr.", NULL, NULL,
+			    NULL, 0, &first)) != ARGS_OK)
 		return r;
 	if (cli_db(cli))
 		return EXIT_FAILED;
@@ -121,11 +121,11 @@ int cmd_boot_options(struct cli *cli, int argc, char **argv)
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "boot-options", "",
-		       "Prints DHCP option 66 (next-server / TFTP server) and 67 (boot file name) "
-		       "per firmware\ntype, for sites whose DHCP server is not bootlink's dnsmasq. "
-		       "iPXE clients must get the\n\"ipxe\" file, others the file for their "
-		       "firmware (match on option 93, client architecture).", NULL, NULL, NULL,
-		       0, &first)) != ARGS_OK)
+			    "Prints DHCP option 66 (next-server / TFTP server) and 67 (boot file name) "
+			    "per firmware\ntype, for sites whose DHCP server is not bootlink's dnsmasq. "
+			    "iPXE clients must get the\n\"ipxe\" file, others the file for their "
+			    "firmware (match on option 93, client architecture).", NULL, NULL, NULL,
+			    0, &first)) != ARGS_OK)
 		return r;
 	if (cli_config(cli))
 		return EXIT_FAILED;

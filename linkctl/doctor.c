@@ -460,9 +460,9 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 
 	d.proc = getenv("BOOTLINK_PROC_ROOT") ? getenv("BOOTLINK_PROC_ROOT") : "/proc";
 	if ((r = parse_args(argc, argv, "doctor", "[--proc-root DIR]",
-		       "Checks each cause of a failed diskless boot and says how to fix it. Exit "
-		       "status 1 if any\ncheck fails. --proc-root (or $BOOTLINK_PROC_ROOT) replaces "
-		       "/proc, for tests.", opts, proc_opt, &d.proc, 0, &first)) != ARGS_OK)
+			    "Checks each cause of a failed diskless boot and says how to fix it. Exit "
+			    "status 1 if any\ncheck fails. --proc-root (or $BOOTLINK_PROC_ROOT) replaces "
+			    "/proc, for tests.", opts, proc_opt, &d.proc, 0, &first)) != ARGS_OK)
 		return r;
 	if (cli_config(cli))
 		return EXIT_FAILED;
