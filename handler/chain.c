@@ -257,7 +257,12 @@ int blc_open(const char *path, const struct blc_open_opts *opts, struct blc_chai
 		return r;
 	}
 	pthread_mutex_init(&c->map_lock, NULL);
-	pthread_rwlock_init(&c->rw, NULL);
+	/* reset and commit must not starve behind a steady stream of I/O */
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&c->rw, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&c->flush_lock, NULL);
 	pthread_mutex_init(&c->err_lock, NULL);
 	for (int i = 0; i < BLC_STRIPES; i++)
