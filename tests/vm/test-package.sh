@@ -67,9 +67,13 @@ caps=$(sed -n 's/^CapabilityBoundingSet=//p' $UNITS/linkmgr.service)
 [ -n "$caps" ] || die "linkmgr.service has no CapabilityBoundingSet="
 bset=-all
 for c in $caps; do c=${c#CAP_}; bset="$bset,+${c,,}"; done
-as_unit() { setpriv --bounding-set="$bset" --no-new-privs "$@"; }
-as_unit grep CapEff /proc/self/status > "$OUT/caps.txt"
-echo "capabilities of the unit: $caps ($(cat "$OUT/caps.txt"))"
+# Group= (no User=): uid 0, that primary group, no supplementary groups.
+group=$(sed -n 's/^Group=//p' $UNITS/linkmgr.service)
+gopts=()
+[ -n "$group" ] && gopts=(--regid "$group" --clear-groups)
+as_unit() { setpriv --bounding-set="$bset" --no-new-privs "${gopts[@]}" "$@"; }
+as_unit grep -E 'CapEff|Gid|Groups' /proc/self/status > "$OUT/caps.txt"
+echo "as the unit runs it: $caps, Group=$group:" $(cat "$OUT/caps.txt")
 start_tcmu_runner "$HDIR"
 mkdir -p "$STATE/images"
 pattern "$STATE/images/pkg.img" 16
@@ -138,7 +142,7 @@ print(s.recv(4096).decode(), flush=True)
 PY
 NOTIFY_PID=$!
 for i in $(seq 1 100); do [ -S /run/bl-notify.sock ] && break; sleep 0.1; done
-NOTIFY_SOCKET=/run/bl-notify.sock setpriv --bounding-set="$bset" --no-new-privs $exec_start \
+NOTIFY_SOCKET=/run/bl-notify.sock setpriv --bounding-set="$bset" --no-new-privs "${gopts[@]}" $exec_start \
     > "$OUT/linkmgr-daemon.txt" 2>&1 &
 LINKMGR_PID=$!
 wait "$NOTIFY_PID" || true
