@@ -395,6 +395,17 @@ static inline uint8_t src_of(struct blc_chain *c, uint64_t cl)
 	return __atomic_load_n(&c->table[cl], __ATOMIC_ACQUIRE);
 }
 
+/* Extend cluster *cl over the following clusters with the same source, up to
+ * `last`; the bytes from `at` to the end of that run, at most `left`. */
+static size_t same_source_run(struct blc_chain *c, uint64_t *cl, uint64_t last, uint8_t src,
+			      uint64_t at, size_t left)
+{
+	while (*cl < last && src_of(c, *cl + 1) == src)
+		(*cl)++;
+	size_t n = ((*cl + 1) << c->cshift) - at;
+	return n < left ? n : left;
+}
+
 static int read_nowait(struct blc_layer *l, const struct iovec *v, int cnt, uint64_t off)
 {
 	int mode = __atomic_load_n(&l->nowait, __ATOMIC_RELAXED);
@@ -430,11 +441,7 @@ int blc_readv(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t
 	while (pos < len && r == 0) {
 		uint64_t cl = (off + pos) >> c->cshift, last = (off + len - 1) >> c->cshift;
 		uint8_t src = src_of(c, cl);
-		while (cl < last && src_of(c, cl + 1) == src)
-			cl++;
-		size_t n = ((cl + 1) << c->cshift) - (off + pos);
-		if (n > len - pos)
-			n = len - pos;
+		size_t n = same_source_run(c, &cl, last, src, off + pos, len - pos);
 		struct slice sl;
 		if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
 			break;
@@ -612,11 +619,7 @@ int blc_writev(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_
 			src = src_of(c, cl);     /* taken meanwhile: it is a rewrite now */
 		}
 		/* rewrites of a run of clusters the top holds go out as one pwritev */
-		while (src == top && cl < last && src_of(c, cl + 1) == top)
-			cl++;
-		size_t n = ((cl + 1) << c->cshift) - (off + pos);
-		if (n > len - pos)
-			n = len - pos;
+		size_t n = same_source_run(c, &cl, src == top ? last : cl, src, off + pos, len - pos);
 		struct slice sl;
 		if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
 			break;
