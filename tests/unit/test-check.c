@@ -232,8 +232,9 @@ static void test_crash(void **state)
 		for (int mode = 0; mode < 3; mode++)
 			for (int at = 1; crash_run(seed, mode, at); at++)
 				runs++;
-	printf("crash test: %llu seeds, %llu crash points (x3 crash kinds: exit, power cut, "
-	       "torn power cut)\n", (unsigned long long)seeds, (unsigned long long)runs);
+	printf("crash test: %llu seeds, %llu crash runs (every failpoint hit of each sequence, "
+	       "each as exit, power cut and torn power cut)\n", (unsigned long long)seeds,
+	       (unsigned long long)runs);
 	munmap(sh, sizeof(*sh));
 }
 
