@@ -194,7 +194,9 @@ int bl_dnsmasq_opts(const struct bl_dnsmasq_params *p, const struct bl_dhcp_host
 		fprintf(f, "option:router,%s\n", c->router);
 	if (c->dhcp_mode == BL_DHCP_FULL && c->dns[0])
 		fprintf(f, "option:dns-server,%s\n", c->dns);
-	/* root-path: where the client's disk is, for initramfs/iBFT-less tools that read it */
+	/* root-path: where the client's disk is, for initramfs/iBFT-less tools that read it. Never
+	 * for iPXE: it hooks a root-path SAN before running its script, without the initiator name
+	 * and CHAP the script sets, so the ACL would refuse it and the boot would stop there. */
 	for (size_t i = 0; i < n; i++) {
 		char m12[BL_MAC12_LEN], tiqn[BL_IQN_MAX];
 		if (!h[i].serve || !mac_ok(h[i].mac))
@@ -203,7 +205,7 @@ int bl_dnsmasq_opts(const struct bl_dnsmasq_params *p, const struct bl_dhcp_host
 		if (bl_target_iqn(c->iqn_prefix, h[i].mac, tiqn, sizeof(tiqn)) < 0
 		    || !bl_chars_ok(tiqn, ".:-"))
 			continue;
-		fprintf(f, "tag:bl-%s,option:root-path,\"iscsi:%s::%d:0:%s\"\n", m12, p->server,
+		fprintf(f, "tag:bl-%s,tag:!ipxe,option:root-path,\"iscsi:%s::%d:0:%s\"\n", m12, p->server,
 			c->portal_port, tiqn);
 	}
 	return bl_text_finish(f, &buf, out);

@@ -141,7 +141,7 @@ static void rm_lun(struct ctx *c, const char *key, const char *dir, const struct
 
 static void rm_acl(struct ctx *c, const char *key, const char *tpg, const struct bl_lio_acl *a)
 {
-	char dir[512];
+	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s/acls/%s", tpg, a->iqn);
 	for (size_t i = 0; i < a->n_mapped; i++)
 		rm_lun(c, key, dir, &a->mapped[i], "remove mapped LUN");
