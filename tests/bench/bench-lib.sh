@@ -19,10 +19,24 @@ rotate() { # R ITEM...: the items, rotated left by R-1 (so each round starts wit
     echo "${a[@]:k}" "${a[@]:0:k}"
 }
 
+# bench_hung WHAT: a load tool did not finish (libiscsi has no command timeout): say where every
+# tcmu-runner thread waits, for the report. The figure counts as 0 and the run goes on.
+bench_hung() {
+    local t
+    echo "HUNG: $1" >&2
+    for t in /proc/"$(pgrep -x tcmu-runner | head -1)"/task/*; do
+        echo "  $(cat "$t/comm") wchan=$(cat "$t/wchan" 2>/dev/null) state=$(awk '/^State/ {print $2}' "$t/status")" >&2
+    done
+    tail -5 "$OUT/tcmu-runner.log" >&2
+    echo "$1" >> "$OUT/hung.txt"
+}
+
 # perf_read INITIATOR URL BLOCKS RANDOMFLAG SECONDS -> the average IOPS iscsi-perf reports (QD32).
 perf_read() {
-    local out iops
-    out=$(iscsi-perf -i "$1" -m 32 -b "$3" $4 -t "$5" "$2" 2>&1) || die "iscsi-perf on $2 failed: $out"
+    local out iops rc=0
+    out=$(timeout $(($5 + 120)) iscsi-perf -i "$1" -m 32 -b "$3" $4 -t "$5" "$2" 2>&1) || rc=$?
+    if [ "$rc" = 124 ]; then bench_hung "iscsi-perf -b $3 $4 on $2"; echo 0; return; fi
+    [ "$rc" = 0 ] || die "iscsi-perf on $2 failed: $out"
     iops=$(printf '%s\n' "$out" | tr '\r' '\n' | sed -n 's/.*iops average \([0-9]*\) .*/\1/p' | tail -1)
     [ -n "$iops" ] || die "iscsi-perf on $2 printed no average: $out"
     echo "$iops"

@@ -87,8 +87,18 @@ drop_w() { # KIND ROUND
     esac
 }
 
+# perf_write URL ARGS...: bl-iscsi-io perf write, IOPS only (0 when commands failed: qcow).
+perf_write() {
+    local u=$1 out rc=0; shift
+    out=$(timeout 600 "$BL_IO" -i "$I" "$u" perf write "$@") || rc=$?
+    if [ "$rc" = 124 ]; then bench_hung "bl-iscsi-io perf write $* on $u"; echo 0; return; fi
+    echo "$out" | jq .iops
+}
+
 READ_LUNS=(fileio pass qcow thin bl-unwritten bl-overlay)
-WRITE_KINDS=(fileio pass qcow thin bootlink)
+# qcow is left out of the write tests: tcmu-runner 1.5.4's qcow handler fails every allocating
+# write on the guest's tmpfs (fallocate: Operation not supported -> MEDIUM ERROR 03/0C00).
+WRITE_KINDS=(fileio pass thin bootlink)
 for r in $(seq 1 "$rounds"); do
     step "round $r of $rounds"
     for lun in $(rotate "$r" "${READ_LUNS[@]}"); do
@@ -98,10 +108,8 @@ for r in $(seq 1 "$rounds"); do
     done
     for kind in $(rotate "$r" "${WRITE_KINDS[@]}"); do
         lun=$(fresh_w "$kind" "$r")
-        bench_add 4k-first-write "$kind" \
-            "$("$BL_IO" -i "$I" "$(lun_url "$lun")" perf write rand 32 8 0 "$NCL" 128 0 | jq .iops)"
-        bench_add 4k-rewrite "$kind" \
-            "$("$BL_IO" -i "$I" "$(lun_url "$lun")" perf write rand 32 8 0 $((NBLK / 8)) 8 "$secs" | jq .iops)"
+        bench_add 4k-first-write "$kind" "$(perf_write "$(lun_url "$lun")" rand 32 8 0 "$NCL" 128 0)"
+        bench_add 4k-rewrite "$kind" "$(perf_write "$(lun_url "$lun")" rand 32 8 0 $((NBLK / 8)) 8 "$secs")"
         drop_w "$kind" "$r"
     done
     bench_progress
@@ -109,3 +117,4 @@ done
 
 step "results: IOPS summed over $rounds rounds of ${secs}s (first writes: one pass of $NCL writes)"
 bench_report handler fileio pass "$OUT/bench-handler"
+[ ! -s "$OUT/hung.txt" ] || { echo "commands that never completed (counted as 0):"; cat "$OUT/hung.txt"; }
