@@ -163,6 +163,8 @@ expect "the modified linkmgr.conf is kept" grep -q '^server_address = "127.0.0.1
 expect "the database is kept" [ -s "$STATE/bootlink.db" ]
 
 step "purge with images and overlays present: config gone, data kept"
+# Kept for the no-data case below: a third dpkg run costs minutes under TCG.
+cp /var/lib/dpkg/info/bootlink.postrm "$OUT/bootlink.postrm"
 dpkg -P bootlink < /dev/null > "$OUT/dpkg-purge.txt" 2>&1 || die "dpkg -P failed: $(tail -5 "$OUT/dpkg-purge.txt")"
 expect "dpkg no longer knows bootlink" [ -z "$(dpkg_status)" ]
 expect "/etc/bootlink is gone" [ ! -e /etc/bootlink ]
@@ -172,10 +174,8 @@ expect "images, overlays and database are kept" \
 expect "regenerated files are gone" bash -c "[ ! -e $STATE/tftp ] && [ ! -e $STATE/dnsmasq ]"
 expect "purge says why it kept $STATE" grep -q "kept $STATE" "$OUT/dpkg-purge.txt"
 
-step "purge with no data left: state gone"
+step "purge with no data left (the package's postrm purge): state gone"
 rm -rf "$STATE/images"/* "$STATE/overlays"/* "$STATE/layers"/*
-dpkg -i "$DEB" < /dev/null > "$OUT/dpkg-install2.txt" 2>&1 || die "second install failed"
-dpkg -P bootlink < /dev/null > "$OUT/dpkg-purge2.txt" 2>&1 || die "second purge failed"
+sh "$OUT/bootlink.postrm" purge > "$OUT/postrm-purge2.txt" 2>&1 || die "postrm purge failed: $(cat "$OUT/postrm-purge2.txt")"
 expect "$STATE is gone" [ ! -e "$STATE" ]
-expect "/etc/bootlink is gone" [ ! -e /etc/bootlink ]
 finish
