@@ -35,7 +35,13 @@ expect "S saw no marker: nobody else's writes" [ "$(client_line s1 previous-mark
 expect "A booted the base version" [ "$(client_line a1 image-version)" = base-v1 ]
 expect "S wrote image version v2" [ "$(client_line s1 new-image-version)" = v2 ]
 
-echo "== linkctl image commit"
+echo "== linkctl image commit (once LIO has noticed that S powered off)"
+# A client that powers off never logs out; LIO drops its session after the NOP-In timeouts
+# (15 + 30 s by default), and commit rightly refuses while the super client looks online.
+for i in $(seq 1 40); do
+    request linkctl client show --json "$S" | grep -q '"online": *false' && break
+    sleep 3
+done
 r=$(request linkctl image commit base); expect "linkctl image commit base" answer_ok "$r"
 request linkctl image versions base | sed 's/^/    /'
 
