@@ -94,17 +94,22 @@ start_tcmu_runner() {
     local hdir=${1:-$BUILD/handler} i
     mkdir -p /etc/tcmu
     [ -f /etc/tcmu/tcmu.conf ] || : > /etc/tcmu/tcmu.conf
+    local seen
+    seen=$(grep -c 'is registered' "$OUT/tcmu-runner.log" 2>/dev/null) || seen=0
     tcmu-runner --handler-path "$hdir" --tcmu-log-dir "$OUT" > "$OUT/tcmu-runner.stdout" 2>&1 &
     TCMU_PID=$!
-    for i in $(seq 1 100); do
-        # Ready once it has registered with the kernel's netlink family and opened its log.
-        if [ -e "$OUT/tcmu-runner.log" ] && grep -q 'Inotify is watching' "$OUT/tcmu-runner.log" 2>/dev/null; then
+    # tcmu-runner 1.5.4 logs nothing at its default level once it listens to the kernel; it
+    # does so right after loading the handlers (and a device enabled before that is picked up
+    # when it scans the kernel's devices at start), so "handlers registered" + 1 s is enough.
+    for i in $(seq 1 200); do
+        if [ "$(grep -c 'is registered' "$OUT/tcmu-runner.log" 2>/dev/null)" -gt "$seen" ]; then
+            sleep 1
             return 0
         fi
         kill -0 "$TCMU_PID" 2>/dev/null || die "tcmu-runner exited at start: $(tail -5 "$OUT/tcmu-runner.stdout" "$OUT/tcmu-runner.log" 2>/dev/null)"
         sleep 0.1
     done
-    return 0
+    die "tcmu-runner registered no handler within 20 s (handler dir $hdir): $(tail -5 "$OUT/tcmu-runner.log" 2>/dev/null)"
 }
 
 stop_tcmu_runner() { # [SIGNAL]
