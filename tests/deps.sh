@@ -7,6 +7,7 @@ bootlink_packages=(
     qemu-system-x86 qemu-utils ovmf ipxe dnsmasq-base
     tcmu-runner libtcmu2 libiscsi-bin
     clang libclang-rt-14-dev
+    debhelper dpkg-dev build-essential lintian rpm curl
     syslinux syslinux-common mtools dosfstools fdisk grub-efi-amd64-bin grub-common open-iscsi
 )
 install_deps() {

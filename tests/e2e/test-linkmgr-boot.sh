@@ -7,7 +7,7 @@
 #   `linkctl image commit`;
 #   round 2, at once: A (UEFI) keeps its marker and its version; B (volatile) through OVMF's own PXE (chainload
 #            of ipxe.efi) lost its marker and boots v2; an unknown MAC gets "not linked";
-#   `linkctl image rollback base 1`; round 3: B (BIOS) boots base-v1 again;
+#   `linkctl image rollback base 0`; round 3: B (BIOS) boots base-v1 again;
 #   the base file is unchanged.
 . "$(dirname "$0")/lib-host.sh"
 A=52:54:00:77:01:0a     # persistent
@@ -60,8 +60,9 @@ expect "B's marker is gone (volatile)" bash -c "! grep -q 'mac=$B' <<< '$(client
 expect "B boots the committed version v2" [ "$(client_line b2 image-version)" = v2 ]
 expect "the unknown MAC got the 'not linked' screen" [ "$ru" = 0 ]
 
-echo "== linkctl image rollback base 1; round 3: B (BIOS)"
-r=$(request linkctl image rollback base 1); expect "linkctl image rollback base 1" answer_ok "$r"
+# Version 0 is the base file (it says base-v1), version 1 the layer S built (it says v2).
+echo "== linkctl image rollback base 0; round 3: B (BIOS)"
+r=$(request linkctl image rollback base 0); expect "linkctl image rollback base 0" answer_ok "$r"
 boot b3 bios "$B" && rb=0 || rb=$?
 show b3
 expect "B booted after the rollback" [ "$rb" = 0 ]

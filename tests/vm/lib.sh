@@ -101,7 +101,8 @@ start_tcmu_runner() {
     # tcmu-runner 1.5.4 logs nothing at its default level once it listens to the kernel; it
     # does so right after loading the handlers (and a device enabled before that is picked up
     # when it scans the kernel's devices at start), so "handlers registered" + 1 s is enough.
-    for i in $(seq 1 200); do
+    # Tests that start it without any handler (doctor's planted faults) get 5 s.
+    for i in $(seq 1 50); do
         if [ "$(grep -c 'is registered' "$OUT/tcmu-runner.log" 2>/dev/null)" -gt "$seen" ]; then
             sleep 1
             return 0
@@ -109,7 +110,7 @@ start_tcmu_runner() {
         kill -0 "$TCMU_PID" 2>/dev/null || die "tcmu-runner exited at start: $(tail -5 "$OUT/tcmu-runner.stdout" "$OUT/tcmu-runner.log" 2>/dev/null)"
         sleep 0.1
     done
-    die "tcmu-runner registered no handler within 20 s (handler dir $hdir): $(tail -5 "$OUT/tcmu-runner.log" 2>/dev/null)"
+    echo "note: tcmu-runner registered no handler from $hdir" >&2
 }
 
 stop_tcmu_runner() { # [SIGNAL]
