@@ -251,7 +251,9 @@ int bl_db_migrate_to(sqlite3 *h, const char *path, int target)
 }
 
 /* Creates the file with restrictive permissions before SQLite does (SQLite would use 0644
- * minus umask; the -wal and -shm files copy the main file's mode and owner). */
+ * minus umask; the -wal and -shm files copy the main file's mode and owner). Root only, or
+ * root and the admin group: admins run linkctl, which writes, and in WAL mode even a reader
+ * writes the -shm file; nobody else may read it (it holds CHAP secrets). */
 static int precreate(const char *path, const char *group)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -261,7 +263,7 @@ static int precreate(const char *path, const char *group)
 						     strerror(errno));
 	if (group) {
 		struct group *g = getgrnam(group);
-		if (!g || fchown(fd, (uid_t)-1, g->gr_gid) < 0 || fchmod(fd, 0640) < 0) {
+		if (!g || fchown(fd, (uid_t)-1, g->gr_gid) < 0 || fchmod(fd, 0660) < 0) {
 			int e = g ? errno : ENOENT;
 			close(fd);
 			unlink(path);

@@ -93,6 +93,26 @@ static void schema_and_mode(void **state)
 	sqlite3_finalize(s);
 }
 
+/* With an admin group the database is the group's to use: linkctl runs as an admin and
+ * writes it, and in WAL mode even a reader needs to write the -shm file. Others get nothing. */
+static void admin_group_mode(void **state)
+{
+	struct fx *f = *state;
+	struct bl_db *db;
+	struct stat st;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/admin.db", f->dir);
+	assert_int_equal(bl_db_open(path, BL_DB_CREATE, "root", &db), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_gid, 0);
+	bl_db_close(db);
+	snprintf(path, sizeof(path), "%s/nogroup.db", f->dir);
+	assert_true(bl_db_open(path, BL_DB_CREATE, "no-such-group-bootlink", &db) < 0);
+	assert_int_equal(access(path, F_OK), -1);	/* nothing left behind */
+}
+
 static void images_crud(void **state)
 {
 	struct fx *f = *state;
@@ -458,6 +478,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(schema_and_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_group_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(images_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(clients_and_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(versions_workflow, setup, teardown),
