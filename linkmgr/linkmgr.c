@@ -198,18 +198,24 @@ static char *handle(void *ctx, const char *req)
 			*sp = '\0';
 		if (bl_mac_parse(arg, mac) < 0)
 			return bl_ctl_error_reply(bl_last_error());
-		struct bl_plan_params pp = { .iqn_prefix = d->cfg->iqn_prefix };
-		struct bl_cfs_status s;
-		bool online = bl_cfs_client_status(&d->mgr.cfs, &pp, mac, &s) == 0 && s.online;
+		long ago = boot_seen(d, mac, false);
+		bool tftp = sp && !strcmp(sp + 1, "tftp");
+		bool same_window = ago >= 0 && ago < BOOT_DEBOUNCE_S;
+		/* Sessions are read from configfs only when they decide something. */
+		bool online = false;
+		if (tftp || same_window) {
+			struct bl_plan_params pp = { .iqn_prefix = d->cfg->iqn_prefix };
+			struct bl_cfs_status s;
+			online = bl_cfs_client_status(&d->mgr.cfs, &pp, mac, &s) == 0 && s.online;
+		}
 		/* From the TFTP hook (proxy mode) the iSCSI login may already be under way: a
 		 * client with a live session is left alone then. See linkmgr(8), BOOT DETECTION. */
-		if (sp && !strcmp(sp + 1, "tftp") && online)
+		if (tftp && online)
 			return strdup("{\"ok\":true,\"ignored\":\"client has a live session\"}");
 		/* Inside the window an event belongs to the same boot, unless the client has logged
 		 * in since: a volatile client's boot removed its LUN and every session with it, so a
 		 * session now means that boot got as far as the disk and this is the next one. */
-		long ago = boot_seen(d, mac, false);
-		if (ago >= 0 && ago < BOOT_DEBOUNCE_S && !online) {
+		if (same_window && !online) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "{\"ok\":true,\"ignored\":\"same boot (%lds ago)\"}", ago);
 			return strdup(msg);
