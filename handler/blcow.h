@@ -52,7 +52,9 @@ int blc_identity_parse(const char *text, struct blc_identity *id);
 #define BLC_DEFAULT_CLUSTER (64u * 1024)
 
 struct blc_create_opts {
-	uint32_t cluster_size;   /* 0 = 64 KiB; power of two, 4 KiB .. 1 MiB, >= block_size */
+	uint32_t cluster_size;   /* 0 = 64 KiB; power of two, 4 KiB .. 1 MiB, >= block_size;
+	                            the overlay allocates in sub-blocks of max(4 KiB,
+	                            cluster/16) inside it */
 	uint32_t block_size;     /* 0 = 512; 512 or 4096: the logical block I/O is aligned to */
 };
 
@@ -85,6 +87,7 @@ void blc_last_error(struct blc_chain *c, char *buf, size_t len);
 uint64_t blc_size(const struct blc_chain *c);           /* virtual size, bytes */
 uint32_t blc_block_size(const struct blc_chain *c);
 uint32_t blc_cluster_size(const struct blc_chain *c);
+uint32_t blc_sub_block_size(const struct blc_chain *c);  /* the overlay's allocation unit */
 
 /* ---- I/O. Offsets and lengths must be multiples of blc_block_size(). ---- */
 

@@ -130,14 +130,16 @@ static int cmd_info(int argc, char **argv)
 		printf("{\"path\":");
 		json_string(top.path);
 		printf(",\"virtual_size\":%" PRIu64 ",\"block_size\":%u,\"cluster_size\":%u,"
-		       "\"allocated\":%" PRIu64 ",\"committed\":%s,\"chain\":[", blc_size(c),
-		       blc_block_size(c), blc_cluster_size(c), top.allocated,
+		       "\"sub_block_size\":%u,\"allocated\":%" PRIu64 ",\"committed\":%s,"
+		       "\"chain\":[", blc_size(c), blc_block_size(c), blc_cluster_size(c),
+		       blc_sub_block_size(c), top.allocated,
 		       top.committed ? "true" : "false");
 	} else {
 		printf("image: %s\nvirtual size: %" PRIu64 " bytes (%.1f GiB)\nblock size: %u\n"
-		       "cluster size: %u\nallocated: %" PRIu64 " bytes\ncommitted: %s\nchain (top first):\n",
+		       "cluster size: %u\nsub-block size: %u\nallocated: %" PRIu64 " bytes\n"
+		       "committed: %s\nchain (top first):\n",
 		       top.path, blc_size(c), blc_size(c) / 1073741824.0, blc_block_size(c),
-		       blc_cluster_size(c), top.allocated, top.committed ? "yes" : "no");
+		       blc_cluster_size(c), blc_sub_block_size(c), top.allocated, top.committed ? "yes" : "no");
 	}
 	for (int i = n - 1; i >= 0; i--) {
 		struct blc_layer_info li;

@@ -3,18 +3,28 @@
  * A chain open for I/O: base, version layers, overlay, and the resolved table.
  *
  * Direct mapping: cluster i of the disk lives at data_offset + i * cluster in
- * every layer file, so no allocation table is searched. At open the layers' maps
- * are composed into `table`, one byte per cluster naming the layer that serves it
- * (or BLC_SRC_ZERO), so a read costs one lookup and one preadv whatever the depth.
+ * every layer file, so no allocation table is searched. Inside a cluster the
+ * overlay allocates by sub-block (4 KiB at the default 64 KiB cluster): its map
+ * has a 16-bit mask per cluster, bit k set when the overlay holds sub-block k. A
+ * first 4 KiB write therefore writes 4 KiB, not a cluster. At open the committed
+ * layers' maps (whole clusters only: commit completes partial ones) are composed
+ * into `table`, one byte per cluster naming the layer below the top that serves
+ * it; a read looks at the top's mask, then at the table, and issues one preadv
+ * per run of bytes with one source, whatever the depth of the chain.
  *
- * Write ordering, the crash guarantee: a cluster's first write (copy-up) writes
- * the whole cluster's data, then marks it HERE in memory. blc_flush snapshots the
- * dirty map pages first, then fdatasyncs the data, then writes the snapshots into
- * their spare slots and fdatasyncs again. Every HERE in a snapshot was set after
- * its data write returned, hence before that first fdatasync: a durable map never
- * points at data that is not durable. Rewrites of HERE clusters are a plain
- * pwritev and need no lock. Copy-up of one cluster is serialised by a striped
- * mutex; the table byte is published with release ordering after the data write.
+ * Write ordering, the crash guarantee: data goes to the file first, then its
+ * bits are set in memory. blc_flush snapshots the dirty map pages, fdatasyncs the
+ * data, writes the snapshots into their spare slots and fdatasyncs again. Every
+ * bit in a snapshot was set after its data write returned, hence before that
+ * first fdatasync: a durable map never points at data that is not durable. A
+ * sub-block the write covers only in part is first copied up whole from the layer
+ * below, so a held sub-block never mixes base data with data it was not given.
+ * Writes to sub-blocks the top holds are a plain pwritev without locks; writes
+ * that set bits hold the stripe locks of their clusters (BLC_RUN at most), and
+ * bits are published with release ordering after the data write. Bits are only
+ * ever set while I/O runs; reset and commit clear them under the exclusive lock.
+ * A discarded range is held by the top as a hole: it reads as zeros, never as
+ * the layer below.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -146,20 +156,14 @@ out:
 void blc_chain_build_table(struct blc_chain *c)
 {
 	memset(c->table, 0, c->nclusters);
-	for (int i = 1; i < c->n; i++) {
-		const uint8_t *m = c->layers[i]->map;
-		for (uint64_t b = 0; b < (c->nclusters + 3) / 4; b++) {
-			if (!m[b])
-				continue;        /* four clusters served from below */
-			for (uint64_t cl = b * 4; cl < b * 4 + 4 && cl < c->nclusters; cl++) {
-				unsigned st = blc_map_get(m, cl);
-				if (st == BLC_ST_HERE)
-					c->table[cl] = (uint8_t)i;
-				else if (st == BLC_ST_ZERO)
-					c->table[cl] = BLC_SRC_ZERO;
-			}
-		}
+	/* committed layers hold whole clusters only (partial masks are dropped at load) */
+	for (int i = 1; i < c->n - 1; i++) {
+		const uint16_t *m = c->layers[i]->map;
+		for (uint64_t cl = 0; cl < c->nclusters; cl++)
+			if (m[cl])
+				c->table[cl] = (uint8_t)i;
 	}
+	c->mask = c->layers[c->n - 1]->map;
 }
 
 int blc_chain_load(struct blc_chain *c, const char *path, const struct blc_open_opts *o,
@@ -210,6 +214,9 @@ int blc_chain_load(struct blc_chain *c, const char *path, const struct blc_open_
 	c->cluster = top->hdr.cluster_size;
 	c->cshift = (uint32_t)__builtin_ctz(c->cluster);
 	c->bsize = top->hdr.block_size;
+	c->sub = top->hdr.sub_size;
+	c->sshift = (uint32_t)__builtin_ctz(c->sub);
+	c->full = blc_full_mask(&top->hdr);
 	c->nclusters = (c->size + c->cluster - 1) / c->cluster;
 	c->table = malloc(c->nclusters);
 	c->dirty = calloc(top->hdr.map_pages, 1);
@@ -240,7 +247,31 @@ void blc_chain_unload(struct blc_chain *c)
 	c->layers = NULL;
 	c->top_path = NULL;
 	c->table = c->dirty = NULL;
+	c->mask = NULL;
 	c->n = 0;
+}
+
+/* The OPEN flag tells the next open (and check) whether the overlay was closed
+ * cleanly. If it was not, data written after the last flush sits in sub-blocks
+ * its durable map does not use; it is freed here, before any new write, so a
+ * crash costs no space for long and check finds nothing to repair. */
+static int mark_open(struct blc_chain *c, char *err, size_t errlen)
+{
+	struct blc_layer *t = c->layers[c->n - 1];
+	uint64_t leaked = 0;
+	int r = 0;
+
+	if (t->hdr.flags & BLC_F_OPEN)
+		r = blc_layer_reclaim(t, true, NULL, false, &leaked);
+	if (r == 0 && !(t->hdr.flags & BLC_F_OPEN)) {
+		t->hdr.flags |= BLC_F_OPEN;
+		r = blc_header_write(t->fd, &t->hdr, &t->hslot);
+		if (r < 0)
+			t->hdr.flags &= ~BLC_F_OPEN;
+	}
+	if (r < 0)
+		return blc_err(err, errlen, r, "overlay %s: cannot mark it open: %m", c->top_path);
+	return 0;
 }
 
 int blc_open(const char *path, const struct blc_open_opts *opts, struct blc_chain **out,
@@ -252,7 +283,10 @@ int blc_open(const char *path, const struct blc_open_opts *opts, struct blc_chai
 	if (!c)
 		return -ENOMEM;
 	r = blc_chain_load(c, path, opts, err, errlen);
+	if (r == 0 && !c->readonly)
+		r = mark_open(c, err, errlen);
 	if (r < 0) {
+		blc_chain_unload(c);
 		free(c);
 		return r;
 	}
@@ -277,8 +311,11 @@ void blc_close(struct blc_chain *c)
 		return;
 	/* a clean close must not lose acknowledged writes; a failure here leaves
 	 * the overlay as a crash would, which it is built to survive */
-	if (c->n)
-		blc_flush(c);
+	if (c->n && blc_flush(c) == 0 && !c->readonly) {
+		struct blc_layer *t = c->layers[c->n - 1];
+		t->hdr.flags &= ~BLC_F_OPEN;
+		blc_header_write(t->fd, &t->hdr, &t->hslot);
+	}
 	blc_chain_unload(c);
 	pthread_mutex_destroy(&c->map_lock);
 	pthread_rwlock_destroy(&c->rw);
@@ -292,6 +329,7 @@ void blc_close(struct blc_chain *c)
 uint64_t blc_size(const struct blc_chain *c) { return c->size; }
 uint32_t blc_block_size(const struct blc_chain *c) { return c->bsize; }
 uint32_t blc_cluster_size(const struct blc_chain *c) { return c->cluster; }
+uint32_t blc_sub_block_size(const struct blc_chain *c) { return c->sub; }
 int blc_layer_count(const struct blc_chain *c) { return c->n; }
 
 int blc_layer_info(struct blc_chain *c, int i, struct blc_layer_info *out)
@@ -374,12 +412,6 @@ static int slice_get(struct slice *s, const struct iovec *iov, int cnt, size_t s
 	return 0;
 }
 
-static void iov_zero(const struct iovec *v, int cnt)
-{
-	for (int i = 0; i < cnt; i++)
-		memset(v[i].iov_base, 0, v[i].iov_len);
-}
-
 static int check_range(struct blc_chain *c, const char *op, uint64_t off, uint64_t len)
 {
 	if ((off | len) & (c->bsize - 1) || off > c->size || len > c->size - off)
@@ -390,20 +422,38 @@ static int check_range(struct blc_chain *c, const char *op, uint64_t off, uint64
 	return 0;
 }
 
-static inline uint8_t src_of(struct blc_chain *c, uint64_t cl)
+static inline uint16_t mask_of(struct blc_chain *c, uint64_t cl)
 {
-	return __atomic_load_n(&c->table[cl], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&c->mask[cl], __ATOMIC_ACQUIRE);
 }
 
-/* Extend cluster *cl over the following clusters with the same source, up to
- * `last`; the bytes from `at` to the end of that run, at most `left`. */
-static size_t same_source_run(struct blc_chain *c, uint64_t *cl, uint64_t last, uint8_t src,
-			      uint64_t at, size_t left)
+/* The layer serving the byte at `at`, and in *n how many bytes from there (at
+ * most `left`) it serves in one piece. */
+static uint8_t source_run(struct blc_chain *c, uint64_t at, size_t left, size_t *n)
 {
-	while (*cl < last && src_of(c, *cl + 1) == src)
-		(*cl)++;
-	size_t n = ((*cl + 1) << c->cshift) - at;
-	return n < left ? n : left;
+	uint8_t top = (uint8_t)(c->n - 1), src;
+	uint64_t cl = at >> c->cshift, end;
+	uint16_t m = mask_of(c, cl);
+
+	if (m != 0 && m != c->full) {
+		unsigned nsub = c->cluster >> c->sshift, k = (unsigned)(at >> c->sshift) & (nsub - 1);
+		unsigned here = (m >> k) & 1;
+		src = here ? top : c->table[cl];
+		while (++k < nsub && ((m >> k) & 1) == here)
+			;
+		end = (cl << c->cshift) + ((uint64_t)k << c->sshift);
+	} else {
+		uint64_t last = (at + left - 1) >> c->cshift;
+		src = m ? top : c->table[cl];
+		for (; cl < last; cl++) {
+			uint16_t next = mask_of(c, cl + 1);
+			if (m ? next != c->full : next != 0 || c->table[cl + 1] != src)
+				break;
+		}
+		end = (cl + 1) << c->cshift;
+	}
+	*n = end - at < left ? (size_t)(end - at) : left;
+	return src;
 }
 
 static int read_nowait(struct blc_layer *l, const struct iovec *v, int cnt, uint64_t off)
@@ -439,23 +489,17 @@ int blc_readv(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t
 		pthread_rwlock_rdlock(&c->rw);
 	}
 	while (pos < len && r == 0) {
-		uint64_t cl = (off + pos) >> c->cshift, last = (off + len - 1) >> c->cshift;
-		uint8_t src = src_of(c, cl);
-		size_t n = same_source_run(c, &cl, last, src, off + pos, len - pos);
+		size_t n;
+		struct blc_layer *l = c->layers[source_run(c, off + pos, len - pos, &n)];
+		uint64_t at = l->data_off + off + pos;
 		struct slice sl;
 		if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
 			break;
-		if (src == BLC_SRC_ZERO) {
-			iov_zero(sl.v, sl.cnt);
-		} else {
-			struct blc_layer *l = c->layers[src];
-			uint64_t at = l->data_off + off + pos;
-			r = (flags & BLC_NOWAIT) ? read_nowait(l, sl.v, sl.cnt, at)
-						 : blc_io_preadv_full(l->fd, sl.v, sl.cnt, at);
-			if (r < 0 && r != -EAGAIN)
-				blc_cerr(c, r, "%s %s: read at %llu failed: %m", role(l), l->path,
-					 (unsigned long long)at);
-		}
+		r = (flags & BLC_NOWAIT) ? read_nowait(l, sl.v, sl.cnt, at)
+					 : blc_io_preadv_full(l->fd, sl.v, sl.cnt, at);
+		if (r < 0 && r != -EAGAIN)
+			blc_cerr(c, r, "%s %s: read at %llu failed: %m", role(l), l->path,
+				 (unsigned long long)at);
 		free(sl.heap);
 		pos += n;
 	}
@@ -468,185 +512,139 @@ static struct blc_layer *top_of(struct blc_chain *c)
 	return c->layers[c->n - 1];
 }
 
-/* Record a cluster's new state in the top's map and the table. */
-static void set_state(struct blc_chain *c, uint64_t cl, unsigned st)
+/* Lock or unlock the stripes of clusters [cl, cl+k), k <= BLC_STRIPES, in
+ * ascending stripe order (a run that wraps takes its low stripes first). */
+static void stripes(struct blc_chain *c, uint64_t cl, uint64_t k, bool lock)
 {
-	struct blc_layer *t = top_of(c);
+	unsigned s0 = (unsigned)(cl % BLC_STRIPES), wrap = 0;
 
-	pthread_mutex_lock(&c->map_lock);
-	blc_map_set(t->map, cl, st);
-	c->dirty[cl / BLC_PAGE_CLUSTERS] = 1;
-	__atomic_store_n(&c->table[cl], st == BLC_ST_HERE ? (uint8_t)(c->n - 1) : BLC_SRC_ZERO,
-			 __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&c->map_lock);
+	if (s0 + k > BLC_STRIPES)
+		wrap = (unsigned)(s0 + k - BLC_STRIPES);
+	for (unsigned i = 0; i < wrap; i++)
+		(lock ? pthread_mutex_lock : pthread_mutex_unlock)(&c->stripe[i]);
+	for (unsigned i = s0; i < s0 + k - wrap; i++)
+		(lock ? pthread_mutex_lock : pthread_mutex_unlock)(&c->stripe[i]);
 }
 
-/* First partial write to a cluster not in the top: the whole cluster goes to the
- * top, made of what the chain read there before and `v` (NULL: zeros) at `inoff`.
- * Called with the cluster's stripe lock held and src != top. */
-static int copy_up(struct blc_chain *c, uint64_t cl, uint8_t src, const struct iovec *v,
-		   int cnt, size_t inoff, size_t n)
+/* Mask of the sub-blocks of cluster cl that [from, to) touches (to at most the
+ * cluster's end); a range reaching the end of the disk takes the rest of the last
+ * cluster, which nothing can read, so that cluster can become whole. */
+static uint16_t touched(struct blc_chain *c, uint64_t cl, uint64_t from, uint64_t to)
+{
+	uint64_t cstart = cl << c->cshift;
+	unsigned a = (unsigned)((from - cstart) >> c->sshift);
+	unsigned b = to >= c->size ? c->cluster >> c->sshift
+				   : (unsigned)((to - cstart + c->sub - 1) >> c->sshift);
+	return (uint16_t)(((1u << b) - 1) & ~((1u << a) - 1));
+}
+
+/* Of those, the ones [from, to) covers only in part: the first and the last. */
+static uint16_t partial(struct blc_chain *c, uint64_t cl, uint64_t from, uint64_t to)
+{
+	uint64_t cstart = cl << c->cshift;
+	uint16_t p = 0;
+
+	if (from & (c->sub - 1))
+		p |= (uint16_t)(1u << ((from - cstart) >> c->sshift));
+	if ((to & (c->sub - 1)) && to < c->size)
+		p |= (uint16_t)(1u << ((to - 1 - cstart) >> c->sshift));
+	return p;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Does the top hold every sub-block of cluster cl that [from, to) touches? */
+static bool held(struct blc_chain *c, uint64_t cl, uint64_t from, uint64_t to)
+{
+	uint16_t t = touched(c, cl, from, min64(to, (cl + 1) << c->cshift));
+	return (mask_of(c, cl) & t) == t;
+}
+
+/* Sub-block k of cluster cl, whole, from the layer serving it into the top,
+ * without passing through user memory (a reflink on XFS/btrfs). */
+static int copy_sub(struct blc_chain *c, uint64_t cl, unsigned k)
+{
+	struct blc_layer *t = top_of(c), *s = c->layers[c->table[cl]];
+	uint64_t at = (cl << c->cshift) + ((uint64_t)k << c->sshift);
+	size_t len = c->size - at < c->sub ? (size_t)(c->size - at) : c->sub;
+
+	return blc_io_copy_range(s->fd, s->data_off + at, t->fd, t->data_off + at, len);
+}
+
+/* Bytes [pos, pos+n) of the request (at disk offset `at`) into the top file: the
+ * caller's data, or a hole where `iov` is NULL (zeroing). */
+static int put_data(struct blc_chain *c, const struct iovec *iov, int iovcnt, size_t pos,
+		    size_t len, uint64_t at, size_t n)
 {
 	struct blc_layer *t = top_of(c);
-	uint64_t cstart = cl << c->cshift, at = t->data_off + cstart;
-	size_t clen = c->size - cstart < c->cluster ? (size_t)(c->size - cstart) : c->cluster;
+	struct slice sl;
 	int r;
 
-	/* The cluster's old content goes in first without passing through user
-	 * memory: a hole where it was zeros (this also drops anything a crash left
-	 * there), else a kernel copy, which file systems with shared extents turn
-	 * into a reflink. Then the new data over it. */
-	if (src == BLC_SRC_ZERO)
-		r = blc_io_punch(t->fd, at, c->cluster);
-	else
-		r = blc_io_copy_range(c->layers[src]->fd, c->layers[src]->data_off + cstart, t->fd,
-				      at, clen);
-	if (r == 0)
-		r = v ? blc_io_pwritev_full(t->fd, v, cnt, at + inoff)
-		      : src == BLC_SRC_ZERO ? 0 : blc_io_punch(t->fd, at + inoff, n);
-	if (r < 0) {
-		/* give back what a partial write allocated; the map never saw it */
-		blc_io_punch(t->fd, at, c->cluster);
+	if (!iov)
+		return blc_io_punch(t->fd, t->data_off + at, n);
+	if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
 		return r;
-	}
-	BLC_FAILPOINT("copyup:data-written");
-	set_state(c, cl, BLC_ST_HERE);
-	return 0;
-}
-
-static pthread_mutex_t *stripe_of(struct blc_chain *c, uint64_t cl)
-{
-	return &c->stripe[cl % BLC_STRIPES];
-}
-
-/* How many clusters from `cl` on the range [from, to) covers completely while the
- * top does not hold them (at most BLC_STRIPES, so their stripe locks differ). */
-static uint64_t full_run(struct blc_chain *c, uint64_t cl, uint64_t from, uint64_t to)
-{
-	uint8_t top = (uint8_t)(c->n - 1);
-	uint64_t k = 0;
-
-	if (from != cl << c->cshift)
-		return 0;
-	while (k < BLC_STRIPES && cl + k < c->nclusters && src_of(c, cl + k) != top) {
-		uint64_t end = (cl + k + 1) << c->cshift;
-		if (end > to && !(end > c->size && to == c->size))
-			break;
-		k++;
-	}
-	return k;
-}
-
-/* Whole clusters the top does not hold yet: no copy-up read, and one pwritev for
- * the run, so the page cache gets folios as large as the write (reads of them
- * later are as cheap as on a plain file). If another thread took a cluster
- * meanwhile, the run stops before it. Returns the clusters written (0 if the
- * first one was taken) or a negative errno. */
-static int64_t write_new_clusters(struct blc_chain *c, uint64_t cl, uint64_t k,
-				  const struct iovec *v, int cnt)
-{
-	struct blc_layer *t = top_of(c);
-	uint8_t top = (uint8_t)(c->n - 1);
-	uint64_t got = 0, cstart = cl << c->cshift;
-	struct slice sl = { .heap = NULL };
-	int r;
-
-	for (; got < k; got++) {
-		pthread_mutex_lock(stripe_of(c, cl + got));
-		if (src_of(c, cl + got) == top) {
-			pthread_mutex_unlock(stripe_of(c, cl + got));
-			break;
-		}
-	}
-	if (got == 0)
-		return 0;
-	r = got == k ? 0 : slice_get(&sl, v, cnt, 0, got << c->cshift, SIZE_MAX);
-	if (r == 0)
-		r = got == k ? blc_io_pwritev_full(t->fd, v, cnt, t->data_off + cstart)
-			     : blc_io_pwritev_full(t->fd, sl.v, sl.cnt, t->data_off + cstart);
+	r = blc_io_pwritev_full(t->fd, sl.v, sl.cnt, t->data_off + at);
 	free(sl.heap);
-	if (r < 0)
-		blc_io_punch(t->fd, t->data_off + cstart, got << c->cshift);
-	else
-		BLC_FAILPOINT("copyup:data-written");
-	for (uint64_t i = 0; i < got; i++) {
-		if (r == 0)
-			set_state(c, cl + i, BLC_ST_HERE);
-		pthread_mutex_unlock(stripe_of(c, cl + i));
-	}
-	return r < 0 ? r : (int64_t)got;
-}
-
-int blc_writev(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t off)
-{
-	size_t len = iov_len(iov, iovcnt), pos = 0;
-	struct blc_layer *t;
-	uint8_t top;
-	int r;
-
-	if (iovcnt < 0 || iovcnt > IOV_MAX)
-		return -EINVAL;
-	if (c->readonly)
-		return blc_cerr(c, -EROFS, "overlay %s: opened read-only", c->top_path);
-	if ((r = check_range(c, "write", off, len)) < 0)
-		return r;
-	pthread_rwlock_rdlock(&c->rw);
-	t = top_of(c);
-	top = (uint8_t)(c->n - 1);
-	while (pos < len && r == 0) {
-		uint64_t cl = (off + pos) >> c->cshift, last = (off + len - 1) >> c->cshift;
-		uint8_t src = src_of(c, cl);
-		uint64_t k = src == top ? 0 : full_run(c, cl, off + pos, off + len);
-		if (k) {
-			size_t n = (k << c->cshift) < len - pos ? (k << c->cshift) : len - pos;
-			struct slice sl;
-			int64_t done;
-			if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
-				break;
-			done = write_new_clusters(c, cl, k, sl.v, sl.cnt);
-			free(sl.heap);
-			if (done > 0) {
-				n = (size_t)done << c->cshift;
-				pos += n < len - pos ? n : len - pos;
-				continue;
-			}
-			r = (int)done;
-			if (r < 0) {
-				blc_cerr(c, r, "overlay %s: write at %llu failed: %m", c->top_path,
-					 (unsigned long long)(off + pos));
-				break;
-			}
-			src = src_of(c, cl);     /* taken meanwhile: it is a rewrite now */
-		}
-		/* rewrites of a run of clusters the top holds go out as one pwritev */
-		size_t n = same_source_run(c, &cl, src == top ? last : cl, src, off + pos, len - pos);
-		struct slice sl;
-		if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
-			break;
-		if (src != top) {
-			pthread_mutex_lock(stripe_of(c, cl));
-			src = src_of(c, cl);
-			if (src != top)
-				r = copy_up(c, cl, src, sl.v, sl.cnt, (off + pos) & (c->cluster - 1), n);
-			pthread_mutex_unlock(stripe_of(c, cl));
-		}
-		if (src == top)
-			r = blc_io_pwritev_full(t->fd, sl.v, sl.cnt, t->data_off + off + pos);
-		free(sl.heap);
-		if (r < 0)
-			blc_cerr(c, r, "overlay %s: write of %zu bytes at %llu failed: %m",
-				 c->top_path, n, (unsigned long long)(off + pos));
-		pos += n;
-	}
-	pthread_rwlock_unlock(&c->rw);
 	return r;
 }
 
-static int zero_range(struct blc_chain *c, const char *op, uint64_t off, uint64_t len)
+/* Bytes [at, stop) over the k clusters from cl, which the top does not wholly
+ * hold: under their stripe locks, copy up the sub-blocks the range covers in
+ * part, write the data, then set the bits. On failure the sub-blocks that were
+ * not held are punched again (the map never saw them). */
+static int put_new(struct blc_chain *c, uint64_t cl, uint64_t k, const struct iovec *iov,
+		   int iovcnt, size_t pos, size_t len, uint64_t at, uint64_t stop)
 {
-	struct blc_layer *t;
-	uint64_t pos = off, end = off + len;
-	uint8_t top;
+	struct blc_layer *t = top_of(c);
+	int r = 0;
+
+	stripes(c, cl, k, true);
+	for (uint64_t i = 0; i < k && r == 0; i += k > 1 ? k - 1 : 1) {
+		uint64_t cs = (cl + i) << c->cshift;
+		uint16_t p = partial(c, cl + i, at > cs ? at : cs, min64(stop, cs + c->cluster)) &
+			     ~mask_of(c, cl + i);
+		for (unsigned b = 0; p && r == 0; b++, p >>= 1)
+			if (p & 1)
+				r = copy_sub(c, cl + i, b);
+	}
+	if (r == 0)
+		r = put_data(c, iov, iovcnt, pos, len, at, stop - at);
+	if (r == 0)
+		BLC_FAILPOINT("copyup:data-written");
+	pthread_mutex_lock(&c->map_lock);
+	for (uint64_t i = 0; i < k; i++) {
+		uint64_t cs = (cl + i) << c->cshift;
+		uint16_t bits = touched(c, cl + i, at > cs ? at : cs, min64(stop, cs + c->cluster));
+		uint16_t m = mask_of(c, cl + i);
+		if (r == 0) {
+			__atomic_store_n(&c->mask[cl + i], (uint16_t)(m | bits), __ATOMIC_RELEASE);
+			c->dirty[(cl + i) / BLC_PAGE_CLUSTERS] = 1;
+			continue;
+		}
+		bits &= (uint16_t)~m;
+		for (unsigned b = 0; bits; b++, bits >>= 1)
+			if (bits & 1)
+				blc_io_punch(t->fd, t->data_off + cs + ((uint64_t)b << c->sshift),
+					     c->sub);
+	}
+	pthread_mutex_unlock(&c->map_lock);
+	stripes(c, cl, k, false);
+	return r;
+}
+
+/* Write (iov) or zero (iov NULL) [off, off+len), in runs: bytes the top holds
+ * already go out as one pwritev (or punch) without locks; bytes that need bits
+ * set go through put_new, at most BLC_RUN clusters at a time. Whole clusters are
+ * one pwritev for the run, so the page cache gets folios as large as the write. */
+static int put_range(struct blc_chain *c, const char *op, const struct iovec *iov, int iovcnt,
+		     uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	size_t pos = 0;
 	int r;
 
 	if (c->readonly)
@@ -654,44 +652,43 @@ static int zero_range(struct blc_chain *c, const char *op, uint64_t off, uint64_
 	if ((r = check_range(c, op, off, len)) < 0)
 		return r;
 	pthread_rwlock_rdlock(&c->rw);
-	t = top_of(c);
-	top = (uint8_t)(c->n - 1);
-	while (pos < end && r == 0) {
-		uint64_t cl = pos >> c->cshift, cstart = cl << c->cshift;
-		uint64_t cend = cstart + c->cluster < c->size ? cstart + c->cluster : c->size;
-		uint64_t n = (end < cend ? end : cend) - pos;
-		pthread_mutex_lock(stripe_of(c, cl));
-		uint8_t src = src_of(c, cl);
-		if (src == BLC_SRC_ZERO) {
-			/* reads zeros already */
-		} else if (n == cend - cstart) {
-			if (src == top)
-				r = blc_io_punch(t->fd, t->data_off + cstart, c->cluster);
-			if (r == 0)
-				set_state(c, cl, BLC_ST_ZERO);
-		} else if (src == top) {
-			r = blc_io_punch(t->fd, t->data_off + pos, n);
-		} else {
-			r = copy_up(c, cl, src, NULL, 0, pos - cstart, n);
-		}
-		pthread_mutex_unlock(stripe_of(c, cl));
+	while (pos < len && r == 0) {
+		uint64_t at = off + pos, cl = at >> c->cshift, stop = at, k = 0;
+		bool rewrite = held(c, cl, at, end);
+		do {
+			uint64_t to = min64(end, (cl + k + 1) << c->cshift);
+			if (k > 0 && held(c, cl + k, stop, to) != rewrite)
+				break;
+			stop = to;
+			k++;
+		} while (stop < end && (rewrite || k < BLC_RUN));
+		r = rewrite ? put_data(c, iov, iovcnt, pos, len, at, stop - at)
+			    : put_new(c, cl, k, iov, iovcnt, pos, len, at, stop);
 		if (r < 0)
-			blc_cerr(c, r, "overlay %s: %s at %llu failed: %m", c->top_path, op,
-				 (unsigned long long)pos);
-		pos += n;
+			blc_cerr(c, r, "overlay %s: %s of %llu bytes at %llu failed: %m",
+				 c->top_path, op, (unsigned long long)(stop - at),
+				 (unsigned long long)at);
+		pos += stop - at;
 	}
 	pthread_rwlock_unlock(&c->rw);
 	return r;
 }
 
+int blc_writev(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	return put_range(c, "write", iov, iovcnt, off, iov_len(iov, iovcnt));
+}
+
 int blc_discard(struct blc_chain *c, uint64_t off, uint64_t len)
 {
-	return zero_range(c, "discard", off, len);
+	return put_range(c, "discard", NULL, 0, off, len);
 }
 
 int blc_write_zeroes(struct blc_chain *c, uint64_t off, uint64_t len)
 {
-	return zero_range(c, "write-zeroes", off, len);
+	return put_range(c, "write-zeroes", NULL, 0, off, len);
 }
 
 int blc_flush_locked(struct blc_chain *c)
@@ -699,7 +696,7 @@ int blc_flush_locked(struct blc_chain *c)
 	struct blc_layer *t = top_of(c);
 	uint64_t pages = t->hdr.map_pages, ndirty = 0, k = 0;
 	uint64_t *which = NULL;
-	uint8_t *snap = NULL;
+	uint16_t *snap = NULL;
 	int r = 0;
 
 	if (c->readonly)
@@ -710,7 +707,7 @@ int blc_flush_locked(struct blc_chain *c)
 		ndirty += c->dirty[p];
 	if (ndirty) {
 		which = malloc(ndirty * sizeof(*which));
-		snap = malloc(ndirty * BLC_PAGE_PAYLOAD);
+		snap = malloc(ndirty * BLC_PAGE_CLUSTERS * sizeof(*snap));
 	}
 	if (ndirty && (!which || !snap)) {
 		r = -ENOMEM;
@@ -719,8 +716,8 @@ int blc_flush_locked(struct blc_chain *c)
 			if (!c->dirty[p])
 				continue;
 			which[k] = p;
-			memcpy(snap + k++ * BLC_PAGE_PAYLOAD, t->map + p * BLC_PAGE_PAYLOAD,
-			       BLC_PAGE_PAYLOAD);
+			memcpy(snap + k++ * BLC_PAGE_CLUSTERS, t->map + p * BLC_PAGE_CLUSTERS,
+			       BLC_PAGE_CLUSTERS * sizeof(*snap));
 			c->dirty[p] = 0;
 		}
 	}
@@ -731,7 +728,7 @@ int blc_flush_locked(struct blc_chain *c)
 	}
 	BLC_FAILPOINT("flush:data-synced");
 	for (uint64_t i = 0; r == 0 && i < ndirty; i++) {
-		r = blc_layer_write_page(t, which[i], snap + i * BLC_PAGE_PAYLOAD);
+		r = blc_layer_write_page(t, which[i], snap + i * BLC_PAGE_CLUSTERS);
 		BLC_FAILPOINT("flush:page-written");
 	}
 	if (r == 0 && ndirty)

@@ -5,13 +5,15 @@
  * What a crash can leave (see the ordering notes in chain.c and maint.c):
  *  - a torn header or map slot next to an intact one: harmless, the intact slot
  *    is read; reported as a note, and repair rewrites the torn slot;
- *  - data blocks in clusters the map does not mark HERE (copy-up or punch not
- *    covered by a durable map, reset or commit interrupted): leaked space,
- *    reported as a problem, freed by repair;
+ *  - data in sub-blocks the map does not mark held (writes not covered by a
+ *    durable map, reset or commit interrupted): leaked space. The header's OPEN
+ *    flag says the overlay was not closed cleanly, which explains it: a note,
+ *    and the next open frees it. Without the flag it is a problem. repair frees
+ *    it and clears the flag;
  *  - nothing else. Other findings mean damage from outside (bad disk, editing):
- *    a map page with no readable slot or a reserved state is rebuilt from the
- *    file's allocation (allocated clusters are taken as HERE, which keeps every
- *    byte the overlay may own), a short file is extended (its lost tail then
+ *    a map page with no readable slot or an impossible mask is rebuilt from the
+ *    file's allocation (allocated sub-blocks are taken as held, which keeps
+ *    every byte the overlay may own), a short file is extended (its lost tail then
  *    reads as zeros), a broken chain is reported (fix it with rebase).
  */
 #include <errno.h>
@@ -50,14 +52,14 @@ finding(struct ctx *x, unsigned *counter, const char *fmt, ...)
 	x->say(x->sctx, line);
 }
 
-/* For every data extent of the file in [from, to), call fn(cluster, off, len). */
-static int for_each_extent(struct blc_layer *l, int (*fn)(struct blc_layer *, uint64_t,
-							  uint64_t, uint64_t, void *),
-			   void *arg)
+int blc_layer_reclaim(struct blc_layer *l, bool punch, const uint8_t *bad, bool adopt,
+		      uint64_t *bytes)
 {
 	uint64_t off = l->data_off, end = l->data_off + blc_data_len(&l->hdr);
-	uint64_t cs = l->hdr.cluster_size;
+	uint64_t cs = l->hdr.cluster_size, sub = l->hdr.sub_size;
+	uint16_t full = blc_full_mask(&l->hdr);
 
+	*bytes = 0;
 	while (off < end) {
 		off_t d = lseek(l->fd, (off_t)off, SEEK_DATA);
 		if (d < 0 || (uint64_t)d >= end)
@@ -65,40 +67,27 @@ static int for_each_extent(struct blc_layer *l, int (*fn)(struct blc_layer *, ui
 		off_t h = lseek(l->fd, d, SEEK_HOLE);
 		uint64_t stop = h < 0 || (uint64_t)h > end ? end : (uint64_t)h;
 		for (off = (uint64_t)d; off < stop;) {
-			uint64_t cl = (off - l->data_off) / cs;
-			uint64_t cend = l->data_off + (cl + 1) * cs;
-			uint64_t n = (cend < stop ? cend : stop) - off;
-			int r = fn(l, cl, off, n, arg);
-			if (r < 0)
-				return r;
+			uint64_t v = off - l->data_off, cl = v / cs;
+			unsigned k = (unsigned)(v % cs / sub);
+			uint64_t n = (l->data_off + (v / sub + 1) * sub < stop
+				      ? l->data_off + (v / sub + 1) * sub : stop) - off;
+			if (bad && bad[cl / BLC_PAGE_CLUSTERS]) {
+				/* the map entry is lost: the data is what a rebuild keeps */
+				if (adopt)
+					l->map[cl] = l->committed ? full
+								  : (uint16_t)(l->map[cl] | 1u << k);
+			} else if (!((l->map[cl] >> k) & 1)) {
+				*bytes += n;
+				if (punch) {
+					int r = blc_io_punch(l->fd, off, n);
+					if (r < 0)
+						return r;
+				}
+			}
 			off += n;
 		}
 	}
 	return 0;
-}
-
-struct leak {
-	uint64_t bytes;
-	bool repair;
-	bool rebuild;            /* mark allocated clusters of bad pages HERE */
-	uint8_t *bad;            /* pages with no readable slot */
-};
-
-static int leak_one(struct blc_layer *l, uint64_t cl, uint64_t off, uint64_t n, void *arg)
-{
-	struct leak *k = arg;
-	unsigned st = blc_map_get(l->map, cl);
-
-	/* data under a lost map entry is what the rebuild keeps, not a leak */
-	if (k->bad[cl / BLC_PAGE_CLUSTERS] || st == BLC_ST_BAD) {
-		if (k->rebuild)
-			blc_map_set(l->map, cl, BLC_ST_HERE);
-		return 0;
-	}
-	if (st == BLC_ST_HERE)
-		return 0;
-	k->bytes += n;
-	return k->repair ? blc_io_punch(l->fd, off, n) : 0;
 }
 
 static int check_header(struct ctx *x, int fd, bool repair, struct blc_header *h, int *slot)
@@ -133,7 +122,7 @@ int blc_check(const char *path, bool repair, struct blc_check_result *res,
 	struct blc_layer *l = NULL;
 	struct blc_chain *c = NULL;
 	struct blc_header h;
-	struct leak k = { 0 };
+	uint64_t leaked = 0;
 	struct stat st;
 	char e[512];
 	int r, fd;
@@ -186,33 +175,37 @@ int blc_check(const char *path, bool repair, struct blc_check_result *res,
 	if (scan.bad_states)
 		finding(&x, &x.res->problems, "%" PRIu64 " cluster(s) have an invalid map state%s",
 			scan.bad_states, repair ? " (rebuilt from the file's allocation)" : "");
-	k.bad = scan.bad;
 	if (repair && (scan.bad_pages || scan.bad_states)) {
-		k.rebuild = true;
-		r = for_each_extent(l, leak_one, &k);
-		for (uint64_t cl = 0; r == 0 && cl < l->hdr.map_pages * BLC_PAGE_CLUSTERS; cl++)
-			if (blc_map_get(l->map, cl) == BLC_ST_BAD)
-				blc_map_set(l->map, cl, BLC_ST_BELOW);
+		r = blc_layer_reclaim(l, false, scan.bad, true, &leaked);
 		/* twice: both slots of a rebuilt page must be readable again */
 		for (uint64_t p = 0; r == 0 && p < 2 * l->hdr.map_pages; p++)
-			r = blc_layer_write_page(l, p / 2, l->map + p / 2 * BLC_PAGE_PAYLOAD);
+			r = blc_layer_write_page(l, p / 2, l->map + p / 2 * BLC_PAGE_CLUSTERS);
 		if (r == 0)
 			r = blc_io_datasync(l->fd);
 		if (r < 0)
 			goto out;
 		x.res->repaired += (scan.bad_pages > 0) + (scan.bad_states > 0);
-		k.rebuild = false;
 		memset(scan.bad, 0, l->hdr.map_pages);
 	}
-	k.repair = repair;
-	r = for_each_extent(l, leak_one, &k);
+	r = blc_layer_reclaim(l, repair, scan.bad, false, &leaked);
 	if (r < 0)
 		goto out;
-	x.res->leaked_bytes = k.bytes;
-	if (k.bytes) {
-		finding(&x, &x.res->problems, "%" PRIu64 " bytes of data in clusters the map does "
-			"not use (left by a crash)%s", k.bytes, repair ? " (freed)" : "");
+	x.res->leaked_bytes = leaked;
+	bool open_flag = l->hdr.flags & BLC_F_OPEN;
+	if (leaked && open_flag) {
+		/* expected: writes after the last flush of a crashed or running user */
+		finding(&x, &x.res->notes, "note: not closed cleanly (in use, or it crashed): %"
+			PRIu64 " bytes of data written after the last flush are not in the map; "
+			"the next open frees them%s", leaked, repair ? " (freed now)" : "");
+	} else if (leaked) {
+		finding(&x, &x.res->problems, "%" PRIu64 " bytes of data in sub-blocks the map "
+			"does not use%s", leaked, repair ? " (freed)" : "");
 		x.res->repaired += repair;
+	}
+	if (repair && open_flag && !l->committed) {
+		l->hdr.flags &= ~BLC_F_OPEN;
+		if ((r = blc_header_write(l->fd, &l->hdr, &l->hslot)) < 0)
+			goto out;
 	}
 	if (blc_open(path, &(struct blc_open_opts){ .flags = BLC_OPEN_RDONLY }, &c, e,
 		     sizeof(e)) < 0)

@@ -23,7 +23,8 @@ int blc_err(char *err, size_t errlen, int code, const char *fmt, ...)
 struct blc_map_scan {
 	uint64_t torn_slots;     /* one slot of a page unreadable, the other fine */
 	uint64_t bad_pages;      /* no readable slot although something was written */
-	uint64_t bad_states;     /* clusters with the reserved state 3 */
+	uint64_t bad_states;     /* masks no writer makes: bits past the cluster's sub-blocks,
+	                            or a partial cluster in a committed layer */
 	uint8_t *bad;            /* optional, one byte per page: set for bad pages */
 };
 
@@ -35,7 +36,8 @@ struct blc_layer {
 	uint64_t data_off;       /* file offset of virtual offset 0 */
 	struct blc_header hdr;   /* layer files only */
 	int hslot;               /* slot holding hdr */
-	uint8_t *map;            /* layer files: 2 bits per cluster, pages concatenated */
+	uint16_t *map;           /* layer files: per cluster, bit k = sub-block k is in this
+	                            file; pages concatenated (BLC_PAGE_CLUSTERS each) */
 	uint64_t *page_gen;      /* top only: generation and slot of each page's newest copy */
 	uint8_t *page_slot;
 	int nowait;              /* 0 untested/works, 1 unsupported but resident, 2 unsupported */
@@ -55,16 +57,34 @@ int blc_layer_load_map(struct blc_layer *l, struct blc_map_scan *scan);
 void blc_layer_free(struct blc_layer *l);
 /* What to do when RWF_NOWAIT is refused: 1 = the fs is always resident, 2 = may block. */
 int blc_layer_nowait_mode(struct blc_layer *l);
-/* Persist one map page: next generation into the other slot (no sync). */
-int blc_layer_write_page(struct blc_layer *l, uint64_t page, const uint8_t *payload);
+/* Persist one map page (the page's masks): next generation into the other slot (no
+ * sync). */
+int blc_layer_write_page(struct blc_layer *l, uint64_t page, const uint16_t *masks);
+/* Sub-blocks per cluster, and the mask of a cluster held whole. */
+static inline unsigned blc_nsub(const struct blc_header *h)
+{
+	return h->cluster_size / h->sub_size;
+}
+static inline uint16_t blc_full_mask(const struct blc_header *h)
+{
+	return (uint16_t)((1u << blc_nsub(h)) - 1);
+}
+/* Data in l's data area that its map does not use (left by a crash): counted in
+ * *bytes, punched if `punch`. Sub-blocks of pages flagged in `bad` (may be NULL)
+ * are skipped, or with `adopt` marked as held (check's rebuild of a lost page). */
+int blc_layer_reclaim(struct blc_layer *l, bool punch, const uint8_t *bad, bool adopt,
+		      uint64_t *bytes);
 
 int blc_identity_of_fd(int fd, const char *path, struct blc_identity *id, char *err,
 		       size_t errlen);
 /* NULL if equal, else what differs ("size", "mtime", ...). */
 const char *blc_identity_diff(const struct blc_identity *want, const struct blc_identity *got);
 
-#define BLC_SRC_ZERO 0xff
-#define BLC_STRIPES 64
+/* Writes that set bits lock the stripes of their clusters (up to BLC_RUN at a
+ * time), always in ascending stripe order: with one global order no set of
+ * threads can wait on each other in a cycle. */
+#define BLC_STRIPES 128
+#define BLC_RUN (BLC_STRIPES / 2)
 
 struct blc_chain {
 	struct blc_layer **layers;   /* [0] base .. [n-1] top */
@@ -72,9 +92,11 @@ struct blc_chain {
 	char *top_path;
 	bool readonly;
 	uint64_t size;
-	uint32_t cluster, cshift, bsize;
+	uint32_t cluster, cshift, bsize, sub, sshift;
+	uint16_t full;               /* mask of a cluster the top holds whole */
 	uint64_t nclusters;
-	uint8_t *table;              /* serving layer per cluster, or BLC_SRC_ZERO */
+	uint8_t *table;              /* per cluster: the layer below the top serving it */
+	uint16_t *mask;              /* = the top's map: sub-blocks the top holds */
 	uint8_t *dirty;              /* per map page of the top, guarded by map_lock */
 	pthread_mutex_t map_lock;
 	pthread_rwlock_t rw;         /* I/O shared; reset/commit exclusive */

@@ -74,6 +74,12 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+uint32_t blc_default_sub(uint32_t cluster_size)
+{
+	uint32_t s = cluster_size / BLC_MAX_SUBS;
+	return s < BLC_MIN_SUB ? (cluster_size < BLC_MIN_SUB ? cluster_size : BLC_MIN_SUB) : s;
+}
+
 void blc_header_layout(struct blc_header *h)
 {
 	uint64_t clusters = (h->size + h->cluster_size - 1) / h->cluster_size;
@@ -113,6 +119,7 @@ void blc_header_encode(const struct blc_header *h, uint8_t s[BLC_SLOT])
 	put32(s + 40, h->cluster_size);
 	put32(s + 44, h->block_size);
 	put32(s + 48, h->flags);
+	put32(s + 52, h->sub_size);
 	put64(s + 56, h->map_offset);
 	put64(s + 64, h->map_pages);
 	put64(s + 72, h->data_offset);
@@ -157,6 +164,7 @@ int blc_header_parse(const uint8_t *s, size_t len, struct blc_header *h, char *e
 	h->cluster_size = get32(s + 40);
 	h->block_size = get32(s + 44);
 	h->flags = get32(s + 48);
+	h->sub_size = get32(s + 52);
 	h->map_offset = get64(s + 56);
 	h->map_pages = get64(s + 64);
 	h->data_offset = get64(s + 72);
@@ -174,9 +182,13 @@ int blc_header_parse(const uint8_t *s, size_t len, struct blc_header *h, char *e
 	if (h->cluster_size < BLC_MIN_CLUSTER || h->cluster_size > BLC_MAX_CLUSTER ||
 	    (h->cluster_size & (h->cluster_size - 1)) || h->cluster_size < h->block_size)
 		FAIL(EINVAL, "invalid cluster size %u", h->cluster_size);
+	if (h->sub_size < BLC_MIN_SUB || h->sub_size > h->cluster_size ||
+	    (h->sub_size & (h->sub_size - 1)) || h->cluster_size / h->sub_size > BLC_MAX_SUBS)
+		FAIL(EINVAL, "invalid sub-block size %u for cluster size %u", h->sub_size,
+		     h->cluster_size);
 	if (h->size == 0 || h->size % h->block_size || h->size > (1ull << 50))
 		FAIL(EINVAL, "invalid virtual size %llu", (unsigned long long)h->size);
-	if (h->flags & ~BLC_F_COMMITTED)
+	if (h->flags & ~(BLC_F_COMMITTED | BLC_F_OPEN))
 		FAIL(EINVAL, "unknown flags 0x%x", h->flags);
 	if (h->backing.kind != BLC_KIND_RAW && h->backing.kind != BLC_KIND_LAYER)
 		FAIL(EINVAL, "invalid backing kind %u", h->backing.kind);
@@ -227,4 +239,29 @@ int blc_page_parse(const uint8_t *s, size_t len, uint64_t pageno, uint64_t epoch
 	*gen = get64(s + 16);
 	*payload = s + BLC_PAGE_HDR;
 	return 0;
+}
+
+void blc_page_masks_get(const uint8_t p[BLC_PAGE_PAYLOAD], uint16_t *masks)
+{
+	for (uint32_t k = 0; k < BLC_PAGE_CLUSTERS; k++)
+		masks[k] = (uint16_t)(p[2 * k] | p[2 * k + 1] << 8);
+}
+
+void blc_page_masks_put(uint8_t p[BLC_PAGE_PAYLOAD], const uint16_t *masks)
+{
+	for (uint32_t k = 0; k < BLC_PAGE_CLUSTERS; k++) {
+		p[2 * k] = (uint8_t)masks[k];
+		p[2 * k + 1] = (uint8_t)(masks[k] >> 8);
+	}
+}
+
+bool blc_mask_valid(const struct blc_header *h, uint64_t cl, uint16_t m)
+{
+	uint16_t full = (uint16_t)((1u << (h->cluster_size / h->sub_size)) - 1);
+
+	if (!m)
+		return true;
+	if (cl >= (h->size + h->cluster_size - 1) / h->cluster_size || (m & ~full))
+		return false;
+	return m == full || !(h->flags & BLC_F_COMMITTED);
 }

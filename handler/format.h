@@ -4,26 +4,27 @@
 #ifndef BLC_FORMAT_H
 #define BLC_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "blcow.h"
 
 #define BLC_MAGIC "BLCOWIMG"
-#define BLC_VERSION 1u
+#define BLC_VERSION 2u
 #define BLC_SLOT 4096u                 /* header and map slots */
 #define BLC_HDR_FIXED 144u             /* bytes before the backing path */
 #define BLC_PATH_MAX (BLC_SLOT - BLC_HDR_FIXED - 1)
 #define BLC_PAGE_MAGIC 0x504d4c42u     /* "BLMP" */
 #define BLC_PAGE_HDR 32u
 #define BLC_PAGE_PAYLOAD (BLC_SLOT - BLC_PAGE_HDR)
-#define BLC_PAGE_CLUSTERS (BLC_PAGE_PAYLOAD * 4u)   /* 2 bits per cluster */
+#define BLC_PAGE_CLUSTERS (BLC_PAGE_PAYLOAD / 2u)   /* a 16-bit mask per cluster */
 #define BLC_MIN_CLUSTER 4096u
 #define BLC_MAX_CLUSTER (1u << 20)
+#define BLC_MIN_SUB 4096u
+#define BLC_MAX_SUBS 16u                 /* sub-blocks per cluster: bits of a mask */
 
 #define BLC_F_COMMITTED 0x1u
-
-/* 2-bit cluster states in a map page */
-enum { BLC_ST_BELOW = 0, BLC_ST_HERE = 1, BLC_ST_ZERO = 2, BLC_ST_BAD = 3 };
+#define BLC_F_OPEN 0x2u                  /* opened for writing and not closed cleanly yet */
 
 struct blc_header {
 	uint64_t gen;            /* slot generation: the valid slot with the higher one wins */
@@ -31,6 +32,7 @@ struct blc_header {
 	uint64_t size;
 	uint32_t cluster_size;
 	uint32_t block_size;
+	uint32_t sub_size;       /* allocation unit inside a cluster: one mask bit each */
 	uint32_t flags;
 	uint64_t map_offset;
 	uint64_t map_pages;
@@ -42,6 +44,8 @@ struct blc_header {
 
 uint32_t blc_crc32c(uint32_t crc, const void *buf, size_t len);
 
+/* The default sub-block size for a cluster size: 4 KiB, or cluster/16 if larger. */
+uint32_t blc_default_sub(uint32_t cluster_size);
 /* Geometry for a new file: fills map_*, data_offset from size and cluster_size. */
 void blc_header_layout(struct blc_header *h);
 uint64_t blc_file_size(const struct blc_header *h);
@@ -60,15 +64,13 @@ void blc_page_encode(uint8_t slot[BLC_SLOT], uint64_t pageno, uint64_t epoch, ui
 int blc_page_parse(const uint8_t *slot, size_t len, uint64_t pageno, uint64_t epoch,
 		   uint64_t *gen, const uint8_t **payload);
 
-static inline unsigned blc_map_get(const uint8_t *map, uint64_t i)
-{
-	return (map[i >> 2] >> ((i & 3) * 2)) & 3;
-}
-
-static inline void blc_map_set(uint8_t *map, uint64_t i, unsigned st)
-{
-	unsigned sh = (i & 3) * 2;
-	map[i >> 2] = (uint8_t)((map[i >> 2] & ~(3u << sh)) | (st << sh));
-}
+/* A page payload holds BLC_PAGE_CLUSTERS little-endian 16-bit masks; these convert
+ * it from/to the in-memory masks of that page. */
+void blc_page_masks_get(const uint8_t payload[BLC_PAGE_PAYLOAD], uint16_t *masks);
+void blc_page_masks_put(uint8_t payload[BLC_PAGE_PAYLOAD], const uint16_t *masks);
+/* Could a writer have left mask m for cluster cl of the file with header h? Not:
+ * bits past the cluster's sub-blocks, a cluster past the end, or a partial
+ * cluster in a committed layer (commit always completes them). */
+bool blc_mask_valid(const struct blc_header *h, uint64_t cl, uint16_t m);
 
 #endif

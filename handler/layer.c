@@ -155,7 +155,7 @@ fail:
 
 int blc_layer_load_map(struct blc_layer *l, struct blc_map_scan *scan)
 {
-	uint64_t pages = l->hdr.map_pages, clusters;
+	uint64_t pages = l->hdr.map_pages;
 	size_t area = 2 * BLC_SLOT * pages;
 	uint8_t *buf = malloc(area);
 	int r = -ENOMEM;
@@ -163,7 +163,7 @@ int blc_layer_load_map(struct blc_layer *l, struct blc_map_scan *scan)
 	free(l->map);
 	free(l->page_gen);
 	free(l->page_slot);
-	l->map = calloc(pages, BLC_PAGE_PAYLOAD);
+	l->map = calloc(pages * BLC_PAGE_CLUSTERS, sizeof(*l->map));
 	l->page_gen = calloc(pages, sizeof(uint64_t));
 	l->page_slot = calloc(pages, 1);
 	if (!buf || !l->map || !l->page_gen || !l->page_slot)
@@ -171,7 +171,6 @@ int blc_layer_load_map(struct blc_layer *l, struct blc_map_scan *scan)
 	r = blc_io_pread_full(l->fd, buf, area, l->hdr.map_offset);
 	if (r < 0)
 		goto out;
-	clusters = (l->hdr.size + l->hdr.cluster_size - 1) / l->hdr.cluster_size;
 	for (uint64_t p = 0; p < pages; p++) {
 		const uint8_t *pl[2] = { NULL, NULL };
 		uint64_t g[2] = { 0, 0 };
@@ -184,7 +183,7 @@ int blc_layer_load_map(struct blc_layer *l, struct blc_map_scan *scan)
 				best = s;
 		}
 		if (best >= 0) {
-			memcpy(l->map + p * BLC_PAGE_PAYLOAD, pl[best], BLC_PAGE_PAYLOAD);
+			blc_page_masks_get(pl[best], l->map + p * BLC_PAGE_CLUSTERS);
 			l->page_gen[p] = g[best];
 			l->page_slot[p] = (uint8_t)best;
 		} else {
@@ -202,9 +201,17 @@ int blc_layer_load_map(struct blc_layer *l, struct blc_map_scan *scan)
 				scan->bad[p] = 1;
 		}
 	}
-	if (scan) {
-		for (uint64_t i = 0; i < clusters; i++)
-			scan->bad_states += blc_map_get(l->map, i) == BLC_ST_BAD;
+	/* masks no writer produces are counted for check and dropped (read from
+	 * below), so I/O never trusts them */
+	for (uint64_t i = 0; i < pages * BLC_PAGE_CLUSTERS; i++) {
+		if (blc_mask_valid(&l->hdr, i, l->map[i]))
+			continue;
+		if (scan) {
+			scan->bad_states++;
+			if (scan->bad)           /* check rebuilds the cluster from allocation */
+				scan->bad[i / BLC_PAGE_CLUSTERS] = 1;
+		}
+		l->map[i] = 0;
 	}
 	r = 0;
 out:
@@ -212,21 +219,25 @@ out:
 	return r;
 }
 
-int blc_layer_write_page(struct blc_layer *l, uint64_t page, const uint8_t *payload)
+int blc_layer_write_page(struct blc_layer *l, uint64_t page, const uint16_t *masks)
 {
 	uint8_t *buf = malloc(BLC_SLOT);
-	int slot = l->page_slot[page] ^ 1, r;
+	uint8_t *payload = malloc(BLC_PAGE_PAYLOAD);
+	int slot = l->page_slot[page] ^ 1, r = -ENOMEM;
 
-	if (!buf)
-		return -ENOMEM;
+	if (!buf || !payload)
+		goto out;
+	blc_page_masks_put(payload, masks);
 	blc_page_encode(buf, page, l->hdr.epoch, l->page_gen[page] + 1, payload);
 	r = blc_io_pwrite_full(l->fd, buf, BLC_SLOT,
 			       l->hdr.map_offset + (2 * page + (uint64_t)slot) * BLC_SLOT);
-	free(buf);
 	if (r == 0) {
 		l->page_gen[page]++;
 		l->page_slot[page] = (uint8_t)slot;
 	}
+out:
+	free(buf);
+	free(payload);
 	return r;
 }
 

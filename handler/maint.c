@@ -103,6 +103,7 @@ int blc_create(const char *path, const char *backing, const struct blc_create_op
 	}
 	h.cluster_size = o.cluster_size ? o.cluster_size : BLC_DEFAULT_CLUSTER;
 	h.block_size = o.block_size ? o.block_size : 512;
+	h.sub_size = blc_default_sub(h.cluster_size);
 	h.size = h.backing.size;
 	if ((h.block_size != 512 && h.block_size != 4096) || h.cluster_size < BLC_MIN_CLUSTER ||
 	    h.cluster_size > BLC_MAX_CLUSTER || (h.cluster_size & (h.cluster_size - 1)) ||
@@ -187,10 +188,11 @@ out:
 	return r;
 }
 
-/* Copy [off, off+len) of src to dst, skipping holes. */
-static int copy_data(int src, int dst, uint64_t off, uint64_t len)
+/* Copy len bytes of src at soff to dst at doff, skipping holes in src (dst holds
+ * holes there already). */
+static int copy_data(int src, uint64_t soff, int dst, uint64_t doff, uint64_t len)
 {
-	uint64_t end = off + len;
+	uint64_t off = soff, end = soff + len;
 	static __thread uint8_t buf[1 << 16];
 
 	while (off < end) {
@@ -203,7 +205,7 @@ static int copy_data(int src, int dst, uint64_t off, uint64_t len)
 			size_t n = stop - off < sizeof(buf) ? stop - off : sizeof(buf);
 			int r = blc_io_pread_full(src, buf, n, off);
 			if (r == 0)
-				r = blc_io_pwrite_full(dst, buf, n, off);
+				r = blc_io_pwrite_full(dst, buf, n, off - soff + doff);
 			if (r < 0)
 				return r;
 			off += n;
@@ -212,31 +214,54 @@ static int copy_data(int src, int dst, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* The new layer's file: the top's header (committed, new UUID), map and the data
- * of the clusters the top holds. */
+/* The new layer's file: the top's header (committed, new UUID), a map of whole
+ * clusters, and the data of every cluster the top holds any of. A cluster the top
+ * holds in part is completed with the sub-blocks the chain reads there now, so a
+ * version layer never has partial clusters and the table stays one byte per
+ * cluster. Holes are skipped: a discarded range stays a hole, reading as zeros. */
 static int build_layer(struct blc_chain *c, const char *tmp, struct blc_header *h)
 {
 	struct blc_layer *t = c->layers[c->n - 1];
 	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
 	uint8_t *slot = malloc(BLC_SLOT);
+	uint16_t *masks = calloc(BLC_PAGE_CLUSTERS, sizeof(*masks));
+	uint8_t *payload = malloc(BLC_PAGE_PAYLOAD);
 	int r;
 
-	if (fd < 0 || !slot) {
+	if (fd < 0 || !slot || !masks || !payload) {
 		r = fd < 0 ? -errno : -ENOMEM;
 		goto out;
 	}
 	r = blc_io_truncate(fd, blc_file_size(h));
-	if (r == 0)
-		r = copy_data(t->fd, fd, h->map_offset, h->data_offset - h->map_offset);
+	if (r == 0 && fallocate(fd, 0, 0, (off_t)h->data_offset) < 0 && errno != EOPNOTSUPP)
+		r = -errno;
 	for (uint64_t cl = 0; r == 0 && cl < c->nclusters; cl++) {
-		uint64_t first = cl;
-		while (cl < c->nclusters && blc_map_get(t->map, cl) == BLC_ST_HERE)
-			cl++;
-		if (cl > first) {
-			uint64_t a = first << c->cshift, b = cl << c->cshift;
-			r = copy_data(t->fd, fd, t->data_off + a,
-				      (b < c->size ? b : c->size) - a);
+		uint16_t m = t->map[cl];
+		unsigned nsub = c->cluster >> c->sshift;
+		for (unsigned k = 0; m && r == 0 && k < nsub;) {
+			/* a run of sub-blocks with one source */
+			unsigned j = k, here = (m >> k) & 1;
+			while (j < nsub && ((m >> j) & 1) == here)
+				j++;
+			struct blc_layer *src = here ? t : c->layers[c->table[cl]];
+			uint64_t a = (cl << c->cshift) + ((uint64_t)k << c->sshift);
+			uint64_t b = (cl << c->cshift) + ((uint64_t)j << c->sshift);
+			if (b > c->size)
+				b = c->size;
+			if (a < b)
+				r = copy_data(src->fd, src->data_off + a, fd, h->data_offset + a, b - a);
+			k = j;
 		}
+	}
+	/* every cluster the top held any of is whole in the new layer; each page
+	 * goes into slot 0 with generation 1 (slot 1 stays empty: never written) */
+	for (uint64_t p = 0; r == 0 && p < h->map_pages; p++) {
+		uint64_t first = p * BLC_PAGE_CLUSTERS;
+		for (uint64_t i = 0; i < BLC_PAGE_CLUSTERS; i++)
+			masks[i] = first + i < c->nclusters && t->map[first + i] ? c->full : 0;
+		blc_page_masks_put(payload, masks);
+		blc_page_encode(slot, p, h->epoch, 1, payload);
+		r = blc_io_pwrite_full(fd, slot, BLC_SLOT, h->map_offset + 2 * BLC_SLOT * p);
 	}
 	blc_header_encode(h, slot);
 	for (int i = 0; r == 0 && i < 2; i++)
@@ -245,6 +270,8 @@ static int build_layer(struct blc_chain *c, const char *tmp, struct blc_header *
 		r = blc_io_datasync(fd);
 out:
 	free(slot);
+	free(masks);
+	free(payload);
 	if (fd >= 0)
 		close(fd);
 	return r;
@@ -296,7 +323,7 @@ int blc_commit(struct blc_chain *c, const char *newlayer)
 	if (r < 0)
 		goto out;
 	h = t->hdr;
-	h.flags |= BLC_F_COMMITTED;
+	h.flags = (h.flags | BLC_F_COMMITTED) & ~BLC_F_OPEN;
 	h.gen = 1;
 	strcpy(h.backing_path, abs_below);
 	if ((r = new_uuid(h.uuid)) < 0)

@@ -78,6 +78,7 @@ static void test_lifecycle(void **state)
 	/* the quote and backslash in the base's name are escaped */
 	assert_non_null(strstr(out, "base \\\"q\\\\.img\""));
 	assert_non_null(strstr(out, "\"cluster_size\":16384"));
+	assert_non_null(strstr(out, "\"sub_block_size\":4096"));
 	assert_non_null(strstr(out, "\"virtual_size\":1048576"));
 	assert_int_equal(img("info ovl"), 0);
 	assert_non_null(strstr(out, "identity raw:1048576:"));
