@@ -180,12 +180,3 @@ restart_tcmu_runner() {
     start_tcmu_runner "${2:-$BUILD/handler}"
 }
 
-# ovl_undamaged OVERLAY: `bootlink-img check` finds nothing, or only data left in clusters the
-# durable map does not use — what a crash leaves by design (doc/FORMAT.md: space only; `check
-# --repair` reclaims it). Any other finding fails.
-ovl_undamaged() {
-    local out=$OUT/check-$(basename "$1").txt
-    "$BL_IMG" check "$1" > "$out" 2>&1 && return 0
-    cat "$out"
-    ! grep -v -e 'bytes of data in clusters the map does not use' -e 'problem(s) found' "$out" | grep -q .
-}
