@@ -47,8 +47,11 @@ struct blc_layer {
 int blc_header_read(int fd, struct blc_header *h, int *slot, char *err, size_t errlen,
 		    const char *path);
 /* Write `h` with the next generation into the slot not holding the current one
- * (so a torn write leaves the old header readable), then fdatasync. */
+ * (so a torn write leaves the old header readable), then fdatasync. -ESTALE
+ * (nothing written) if another process wrote a header since `h` was read. */
 int blc_header_write(int fd, struct blc_header *h, int *slot);
+/* What a blc_header_write failure means, for messages. */
+const char *blc_header_error(int r);
 
 int blc_layer_open(const char *path, bool writable, struct blc_layer **out, char *err,
 		   size_t errlen);

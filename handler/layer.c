@@ -76,12 +76,41 @@ int blc_header_read(int fd, struct blc_header *h, int *slot, char *err, size_t e
 		       "%s: %s", path, e[which]);
 }
 
-int blc_header_write(int fd, struct blc_header *h, int *slot)
+/* -ESTALE if the newest header on disk is not generation `gen`: another process
+ * wrote it since we read it (e.g. `bootlink-img commit` while tcmu-runner still
+ * holds the overlay open), and a write from our stale copy would undo that. */
+static int header_unchanged(int fd, uint64_t gen)
 {
-	uint8_t *buf = malloc(BLC_SLOT);
-	int other = *slot ^ 1, r;
+	uint8_t *buf = malloc(2 * BLC_SLOT);
+	struct blc_header cur;
+	uint64_t newest = 0;
+	int r = -ENOMEM;
 
 	if (!buf)
+		return r;
+	r = blc_io_pread_full(fd, buf, 2 * BLC_SLOT, 0);
+	for (int i = 0; r == 0 && i < 2; i++)
+		if (blc_header_parse(buf + i * BLC_SLOT, BLC_SLOT, &cur, NULL, 0) == 0 &&
+		    cur.gen > newest)
+			newest = cur.gen;
+	free(buf);
+	return r < 0 ? r : newest == gen ? 0 : -ESTALE;
+}
+
+const char *blc_header_error(int r)
+{
+	return r == -ESTALE ? "another process changed the file since this one opened it"
+			    : strerror(-r);
+}
+
+int blc_header_write(int fd, struct blc_header *h, int *slot)
+{
+	uint8_t *buf;
+	int other = *slot ^ 1, r;
+
+	if (h->gen && (r = header_unchanged(fd, h->gen)) < 0)
+		return r;
+	if (!(buf = malloc(BLC_SLOT)))
 		return -ENOMEM;
 	h->gen++;
 	blc_header_encode(h, buf);

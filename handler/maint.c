@@ -170,7 +170,8 @@ int blc_reset(struct blc_chain *c)
 	r = blc_header_write(t->fd, &t->hdr, &t->hslot);
 	if (r < 0) {
 		t->hdr.epoch--;
-		blc_cerr(c, r, "overlay %s: reset: cannot write header: %m", c->top_path);
+		blc_cerr(c, r, "overlay %s: reset: cannot write header: %s", c->top_path,
+			 blc_header_error(r));
 		goto out;
 	}
 	BLC_FAILPOINT("reset:header-written");
@@ -357,7 +358,8 @@ int blc_commit(struct blc_chain *c, const char *newlayer)
 	r = blc_header_write(t->fd, &t->hdr, &t->hslot);
 	if (r < 0) {
 		t->hdr = old;
-		blc_cerr(c, r, "overlay %s: commit: cannot switch to %s: %m", c->top_path, newlayer);
+		blc_cerr(c, r, "overlay %s: commit: cannot switch to %s: %s", c->top_path, newlayer,
+			 blc_header_error(r));
 		goto out;
 	}
 	BLC_FAILPOINT("commit:overlay-switched");
@@ -419,7 +421,8 @@ int blc_rebase(const char *path, const char *newbacking, char *err, size_t errle
 	strcpy(l->hdr.backing_path, newbacking);
 	r = blc_header_write(l->fd, &l->hdr, &l->hslot);
 	if (r < 0)
-		blc_err(err, errlen, r, "%s: rebase: cannot write header: %m", path);
+		blc_err(err, errlen, r, "%s: rebase: cannot write header: %s", path,
+			blc_header_error(r));
 out:
 	free(resolved);
 	blc_layer_free(l);

@@ -304,6 +304,32 @@ static void test_commit_and_layers(void **state)
 				    sizeof(err)), -EINVAL);
 }
 
+/* A commit by another opener (linkctl while tcmu-runner still holds the overlay)
+ * switches the overlay to the new layer. The first opener's copy of the header is
+ * stale then: its reset fails with a message, and its close must not write that
+ * copy back, which would undo the commit and point the overlay at the old base. */
+static void test_stale_opener_does_not_undo_commit(void **state)
+{
+	struct fx *f = *state;
+	char err[512], layer[400], msg[512];
+	struct blc_chain *c2;
+
+	write_tag(f->c, 50, 3, 11);
+	assert_int_equal(blc_flush(f->c), 0);
+	assert_int_equal(blc_open(f->ovl, NULL, &c2, err, sizeof(err)), 0);
+	snprintf(layer, sizeof(layer), "%s/v1.layer", f->dir);
+	assert_int_equal(blc_commit(c2, layer), 0);
+	blc_close(c2);
+	assert_int_equal(blc_reset(f->c), -ESTALE);
+	blc_last_error(f->c, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "another process changed"));
+	blc_close(f->c);
+	assert_int_equal(blc_open(f->ovl, NULL, &f->c, err, sizeof(err)), 0);
+	assert_int_equal(blc_layer_count(f->c), 3);
+	assert_int_equal(read_tag(f->c, 51), 11);
+	assert_int_equal(read_tag(f->c, 49), TAG_BASE);
+}
+
 static void test_base_identity(void **state)
 {
 	struct fx *f = *state;
@@ -841,6 +867,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discard_reads_zeros_not_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_and_layers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_opener_does_not_undo_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_base_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alignment_and_range, setup, teardown),
