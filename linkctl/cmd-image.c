@@ -677,12 +677,17 @@ static int image_commit(struct cli *cli, int argc, char **argv)
 		r = fail_last(cli);
 		goto out_c;
 	}
-	/* The overlay now sits, empty, on the new layer: record that with the version. */
+	/* The overlay now sits, empty, on the new layer: record that with the version. The
+	 * super client's LUN may still be served by a tcmu-runner that opened the overlay
+	 * before the commit and holds a stale picture of it; a reset makes linkmgr give the
+	 * client a fresh overlay (empty on the new layer: nothing is lost) and rebuild its
+	 * backstore while it is offline, before it boots again. */
 	if (bl_db_begin(cli->db) < 0 ||
 	    bl_db_version_set_committed(cli->db, v.id, id) < 0 ||
 	    bl_db_image_set_current(cli->db, img.id, v.number) < 0 ||
 	    bl_db_client_set_role(cli->db, super.mac, BL_ROLE_NORMAL) < 0 ||
 	    bl_db_set_booted_version(cli->db, super.mac, v.number) < 0 ||
+	    bl_db_client_set_reset(cli->db, super.mac, BL_RESET_OFFLINE) < 0 ||
 	    bl_db_commit(cli->db) < 0) {
 		r = fail_last(cli);
 		bl_db_rollback(cli->db);

@@ -56,6 +56,11 @@ eq "current" "$(jq -r .current_version <<<"$OUT")" 1
 has "identity of layer" "$(jq -r '.versions[0].identity' <<<"$OUT")" "layer:"
 eq "super back to normal" "$(jq -r '.clients[] | select(.mac=="52:54:00:dd:00:01") | .role' <<<"$OUT")" normal
 eq "super booted on 1" "$(jq -r '.clients[] | select(.mac=="52:54:00:dd:00:01") | .booted_version' <<<"$OUT")" 1
+# tcmu-runner may still hold the old super client's overlay open, with a chain from before the
+# commit: linkmgr must give it a fresh overlay (empty on the new layer, so nothing is lost) and
+# rebuild its backstore before it boots again
+expect 0 --json client show 52:54:00:dd:00:01
+eq "ex-super gets a fresh overlay when offline" "$(jq -r .reset_pending <<<"$OUT")" next-boot
 
 # the persistent client still runs version 0 (linkmgr recorded it): update pending
 sqlite3 "$T/state/bootlink.db" "UPDATE clients SET booted_version = 0 WHERE mac = '52:54:00:dd:00:02'"

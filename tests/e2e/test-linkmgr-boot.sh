@@ -7,7 +7,9 @@
 #   `linkctl image commit`;
 #   round 2, at once: A (UEFI) keeps its marker and its version; B (volatile) through OVMF's own PXE (chainload
 #            of ipxe.efi) lost its marker and boots v2; an unknown MAC gets "not linked";
-#   `linkctl image rollback base 0`; round 3: B (BIOS) boots base-v1 again;
+#   `linkctl image rollback base 0`; round 3: B (BIOS) boots base-v1 again, and S, persistent
+#            on the version it built, reads that version and its own marker (its LUN was
+#            rebuilt on a fresh overlay after the commit, not left to a stale tcmu-runner chain);
 #   the base file is unchanged.
 . "$(dirname "$0")/lib-host.sh"
 A=52:54:00:77:01:0a     # persistent
@@ -61,12 +63,18 @@ expect "B boots the committed version v2" [ "$(client_line b2 image-version)" = 
 expect "the unknown MAC got the 'not linked' screen" [ "$ru" = 0 ]
 
 # Version 0 is the base file (it says base-v1), version 1 the layer S built (it says v2).
-echo "== linkctl image rollback base 0; round 3: B (BIOS)"
+echo "== linkctl image rollback base 0; round 3: B (BIOS) and S (UEFI) at once"
 r=$(request linkctl image rollback base 0); expect "linkctl image rollback base 0" answer_ok "$r"
-boot b3 bios "$B" && rb=0 || rb=$?
-show b3
+boot b3 bios "$B" & pb=$!
+boot s3 uefi "$S" & ps=$!
+wait $pb && rb=0 || rb=$?; wait $ps && rs=0 || rs=$?
+show b3; show s3
 expect "B booted after the rollback" [ "$rb" = 0 ]
 expect "B boots base-v1 again" [ "$(client_line b3 image-version)" = base-v1 ]
+expect "S, the former super client, booted again" [ "$rs" = 0 ]
+expect "S stays on the version it built (persistent)" [ "$(client_line s3 image-version)" = v2 ]
+expect "S reads its own marker from round 1, now in the v2 layer" \
+    [ "$(client_line s3 previous-marker)" = "mac=$S count=1" ]
 
 expect "the base image file is unchanged" [ "$(request base)" = "base unchanged" ]
 expect "server stopped cleanly" stop_server
