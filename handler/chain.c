@@ -22,7 +22,7 @@
  * Writes to sub-blocks the top holds are a plain pwritev without locks; writes
  * that set bits hold the stripe locks of their clusters (BLC_RUN at most), and
  * bits are published with release ordering after the data write. Bits are only
- * ever set while I/O runs; reset and commit clear them under the exclusive lock.
+ * ever set while I/O runs; reset and commit clear them with the gate closed.
  * A discarded range is held by the top as a hole: it reads as zeros, never as
  * the layer below.
  */
@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -291,12 +292,7 @@ int blc_open(const char *path, const struct blc_open_opts *opts, struct blc_chai
 		return r;
 	}
 	pthread_mutex_init(&c->map_lock, NULL);
-	/* reset and commit must not starve behind a steady stream of I/O */
-	pthread_rwlockattr_t ra;
-	pthread_rwlockattr_init(&ra);
-	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&c->rw, &ra);
-	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&c->gate_lock, NULL);
 	pthread_mutex_init(&c->flush_lock, NULL);
 	pthread_mutex_init(&c->err_lock, NULL);
 	for (int i = 0; i < BLC_STRIPES; i++)
@@ -318,7 +314,7 @@ void blc_close(struct blc_chain *c)
 	}
 	blc_chain_unload(c);
 	pthread_mutex_destroy(&c->map_lock);
-	pthread_rwlock_destroy(&c->rw);
+	pthread_mutex_destroy(&c->gate_lock);
 	pthread_mutex_destroy(&c->flush_lock);
 	pthread_mutex_destroy(&c->err_lock);
 	for (int i = 0; i < BLC_STRIPES; i++)
@@ -352,6 +348,42 @@ int blc_layer_info(struct blc_chain *c, int i, struct blc_layer_info *out)
 	else if (blc_identity_of_fd(l->fd, l->path, &out->id, e, sizeof(e)) < 0)
 		return blc_cerr(c, -EIO, "%s", e);
 	return 0;
+}
+
+/* ---- the gate between I/O and reset/commit ---- */
+
+bool blc_gate_enter(struct blc_chain *c, bool nowait)
+{
+	/* one word holds the count and the closed bit, so the add itself tells
+	 * whether the gate was open when this I/O was counted */
+	while (__atomic_add_fetch(&c->gate, 1, __ATOMIC_ACQUIRE) & BLC_GATE_CLOSED) {
+		__atomic_sub_fetch(&c->gate, 1, __ATOMIC_RELEASE);
+		if (nowait)
+			return false;
+		pthread_mutex_lock(&c->gate_lock);      /* until reset/commit is done */
+		pthread_mutex_unlock(&c->gate_lock);
+	}
+	return true;
+}
+
+void blc_gate_leave(struct blc_chain *c)
+{
+	__atomic_sub_fetch(&c->gate, 1, __ATOMIC_RELEASE);
+}
+
+void blc_gate_close(struct blc_chain *c)
+{
+	pthread_mutex_lock(&c->gate_lock);
+	__atomic_or_fetch(&c->gate, BLC_GATE_CLOSED, __ATOMIC_SEQ_CST);
+	/* I/O that entered before keeps running; it is short, so wait for it */
+	while (__atomic_load_n(&c->gate, __ATOMIC_ACQUIRE) & ~BLC_GATE_CLOSED)
+		nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+}
+
+void blc_gate_open(struct blc_chain *c)
+{
+	__atomic_and_fetch(&c->gate, ~BLC_GATE_CLOSED, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&c->gate_lock);
 }
 
 /* ---- I/O ---- */
@@ -475,35 +507,35 @@ static int read_nowait(struct blc_layer *l, const struct iovec *v, int cnt, uint
 int blc_readv(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t off,
 	      unsigned flags)
 {
-	size_t len = iov_len(iov, iovcnt), pos = 0;
+	size_t len = iovcnt == 1 ? iov->iov_len : iov_len(iov, iovcnt), pos = 0;
 	int r;
 
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return -EINVAL;
 	if ((r = check_range(c, "read", off, len)) < 0)
 		return r;
-	if (flags & BLC_NOWAIT) {
-		if (pthread_rwlock_tryrdlock(&c->rw))
-			return -EAGAIN;
-	} else {
-		pthread_rwlock_rdlock(&c->rw);
-	}
+	if (!blc_gate_enter(c, flags & BLC_NOWAIT))
+		return -EAGAIN;
 	while (pos < len && r == 0) {
 		size_t n;
 		struct blc_layer *l = c->layers[source_run(c, off + pos, len - pos, &n)];
 		uint64_t at = l->data_off + off + pos;
 		struct slice sl;
-		if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
-			break;
-		r = (flags & BLC_NOWAIT) ? read_nowait(l, sl.v, sl.cnt, at)
-					 : blc_io_preadv_full(l->fd, sl.v, sl.cnt, at);
+		sl.heap = NULL;
+		if (iovcnt == 1 && !(flags & BLC_NOWAIT)) {
+			/* the common case: no iovec array to build or to import */
+			r = blc_io_pread_full(l->fd, (char *)iov->iov_base + pos, n, at);
+		} else if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) == 0) {
+			r = (flags & BLC_NOWAIT) ? read_nowait(l, sl.v, sl.cnt, at)
+						 : blc_io_preadv_full(l->fd, sl.v, sl.cnt, at);
+		}
 		if (r < 0 && r != -EAGAIN)
 			blc_cerr(c, r, "%s %s: read at %llu failed: %m", role(l), l->path,
 				 (unsigned long long)at);
 		free(sl.heap);
 		pos += n;
 	}
-	pthread_rwlock_unlock(&c->rw);
+	blc_gate_leave(c);
 	return r;
 }
 
@@ -585,6 +617,8 @@ static int put_data(struct blc_chain *c, const struct iovec *iov, int iovcnt, si
 
 	if (!iov)
 		return blc_io_punch(t->fd, t->data_off + at, n);
+	if (iovcnt == 1)
+		return blc_io_pwrite_full(t->fd, (char *)iov->iov_base + pos, n, t->data_off + at);
 	if ((r = slice_get(&sl, iov, iovcnt, pos, n, len)) < 0)
 		return r;
 	r = blc_io_pwritev_full(t->fd, sl.v, sl.cnt, t->data_off + at);
@@ -651,7 +685,7 @@ static int put_range(struct blc_chain *c, const char *op, const struct iovec *io
 		return blc_cerr(c, -EROFS, "overlay %s: opened read-only", c->top_path);
 	if ((r = check_range(c, op, off, len)) < 0)
 		return r;
-	pthread_rwlock_rdlock(&c->rw);
+	blc_gate_enter(c, false);
 	while (pos < len && r == 0) {
 		uint64_t at = off + pos, cl = at >> c->cshift, stop = at, k = 0;
 		bool rewrite = held(c, cl, at, end);
@@ -670,7 +704,7 @@ static int put_range(struct blc_chain *c, const char *op, const struct iovec *io
 				 (unsigned long long)at);
 		pos += stop - at;
 	}
-	pthread_rwlock_unlock(&c->rw);
+	blc_gate_leave(c);
 	return r;
 }
 
@@ -752,8 +786,8 @@ int blc_flush(struct blc_chain *c)
 {
 	int r;
 
-	pthread_rwlock_rdlock(&c->rw);
+	blc_gate_enter(c, false);
 	r = blc_flush_locked(c);
-	pthread_rwlock_unlock(&c->rw);
+	blc_gate_leave(c);
 	return r;
 }

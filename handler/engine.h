@@ -102,7 +102,8 @@ struct blc_chain {
 	uint16_t *mask;              /* = the top's map: sub-blocks the top holds */
 	uint8_t *dirty;              /* per map page of the top, guarded by map_lock */
 	pthread_mutex_t map_lock;
-	pthread_rwlock_t rw;         /* I/O shared; reset/commit exclusive */
+	uint32_t gate;               /* I/O in flight, | BLC_GATE_CLOSED while reset/commit runs */
+	pthread_mutex_t gate_lock;   /* held by reset/commit; closed-out I/O waits on it */
 	pthread_mutex_t flush_lock;
 	pthread_mutex_t stripe[BLC_STRIPES];
 	pthread_mutex_t err_lock;
@@ -118,7 +119,16 @@ int blc_chain_load(struct blc_chain *c, const char *path, const struct blc_open_
 		   char *err, size_t errlen);
 void blc_chain_unload(struct blc_chain *c);
 void blc_chain_build_table(struct blc_chain *c);
-/* Flush with c->rw already held. */
+/* I/O against reset and commit: I/O enters the gate (one atomic add; false =
+ * closed and `nowait`), reset/commit close it and wait until the I/O inside has
+ * left. Cheaper than a rwlock on the read path; closing wins over new I/O. */
+#define BLC_GATE_CLOSED 0x80000000u
+bool blc_gate_enter(struct blc_chain *c, bool nowait);
+void blc_gate_leave(struct blc_chain *c);
+void blc_gate_close(struct blc_chain *c);
+void blc_gate_open(struct blc_chain *c);
+
+/* Flush with the gate entered or closed by the caller. */
 int blc_flush_locked(struct blc_chain *c);
 /* Resolve a backing path stored in layer `owner` (relative = to owner's dir). */
 char *blc_resolve_backing(const char *owner, const char *backing);

@@ -124,7 +124,14 @@ int blc_io_preadv_full(int fd, const struct iovec *iov, int cnt, uint64_t off)
 int blc_io_pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
 	struct iovec v = { buf, len };
-	return blc_io_preadv_full(fd, &v, 1, off);
+	ssize_t r;
+
+	do
+		r = pread(fd, buf, len, (off_t)off);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return (size_t)r == len ? 0 : finish(fd, &v, 1, off, (size_t)r, false);
 }
 
 int blc_io_pwritev_full(int fd, const struct iovec *iov, int cnt, uint64_t off)

@@ -164,7 +164,7 @@ int blc_reset(struct blc_chain *c)
 
 	if (c->readonly)
 		return blc_cerr(c, -EROFS, "overlay %s: opened read-only", c->top_path);
-	pthread_rwlock_wrlock(&c->rw);
+	blc_gate_close(c);
 	t = c->layers[c->n - 1];
 	t->hdr.epoch++;
 	r = blc_header_write(t->fd, &t->hdr, &t->hslot);
@@ -185,7 +185,7 @@ int blc_reset(struct blc_chain *c)
 	/* failure only leaks space, which check --repair reclaims */
 	blc_io_punch(t->fd, t->data_off, blc_data_len(&t->hdr));
 out:
-	pthread_rwlock_unlock(&c->rw);
+	blc_gate_open(c);
 	return r;
 }
 
@@ -298,7 +298,7 @@ int blc_commit(struct blc_chain *c, const char *newlayer)
 
 	if (c->readonly)
 		return blc_cerr(c, -EROFS, "overlay %s: opened read-only", c->top_path);
-	pthread_rwlock_wrlock(&c->rw);
+	blc_gate_close(c);
 	t = c->layers[c->n - 1];
 	tmp = tmp_name(newlayer);
 	abs_new = absolute(newlayer);
@@ -377,7 +377,7 @@ int blc_commit(struct blc_chain *c, const char *newlayer)
 	blc_io_punch(t->fd, t->data_off, blc_data_len(&t->hdr));
 out:
 	blc_layer_free(nl);
-	pthread_rwlock_unlock(&c->rw);
+	blc_gate_open(c);
 	free(tmp);
 	free(abs_new);
 	free(abs_below);
