@@ -16,11 +16,12 @@
 # drivers), then 256 scattered 4 KiB reads (QD4) spread over the disk, then 16 scattered 4 KiB
 # writes (logs, registry) — every client reads the same blocks, as identical PCs do.
 # Printed per ring size, as one JSON line: time to create and export the N backstores, wall time
-# of the storm and aggregate MiB/s against fileio's under the same load (and how many clients
-# failed, if any), tcmu-runner's RSS, threads and file descriptors per device, guest memory per
-# device after creation and after the storm, and QD32 iscsi-perf on one bootlink LUN (4 KiB and
-# 64 KiB random reads) with that ring size. Then, on the host, one line with the host's load
-# during the run: the figures mean little without it.
+# of the storm and aggregate MiB/s against fileio's under the same load (how many clients failed,
+# and how many connections the target dropped for an unanswered NOP-In), tcmu-runner's RSS,
+# threads and file descriptors per device, guest memory per device after creation and after the
+# storm and its peak during the storm, and QD32 iscsi-perf on one bootlink LUN (4 KiB and 64 KiB
+# random reads) with that ring size. Then, on the host, one line with the host's load during the
+# run: the figures mean little without it.
 set -euo pipefail
 luns=64 rings="4 8 16 8/1" base_mib=128 mem=2048 hot_mib=8 timeout=
 while [ $# -gt 0 ]; do
@@ -107,6 +108,17 @@ vmalloc_kb() { awk '/^VmallocUsed/ {print $2}' /proc/meminfo; }
 mem_used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t - a}' /proc/meminfo; }
 proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; } # PID -> open descriptors
+# Connections the target dropped because an initiator left its NOP-In unanswered for 30 s (LIO's
+# nopin_response_timeout): libiscsi logs in again and retries, so the client does not fail, but
+# its boot stalled. Under TCG the 2 vCPUs run initiators and target alike, so starved initiators
+# are the likely cause.
+nopin_drops() { dmesg | grep -c 'Did not receive response to NOPIN' || true; }
+# The guest's memory high-water mark while a storm runs (its clients are gone when it ends).
+peak_start() {
+    (m=0; while :; do u=$(mem_used_kb); [ "$u" -le "$m" ] || { m=$u; echo "$m" > "$D/peak"; }; sleep 1; done) &
+    PEAK_PID=$!
+}
+peak_stop() { kill "$PEAK_PID"; wait "$PEAK_PID" 2>/dev/null || true; awk '{printf "%d", $1 / 1024}' "$D/peak"; } # -> MB
 per_dev() { awk -v a="$1" -v n="$luns" 'BEGIN { printf "%.0f", a / n }'; }
 
 for ring in $rings; do
@@ -132,10 +144,14 @@ for ring in $rings; do
     vm1=$(vmalloc_kb) mem1=$(mem_used_kb) rss1=$(proc_kb "$TCMU_MAIN" VmRSS) thr1=$(proc_kb "$TCMU_MAIN" Threads)
     fd1=$(fds "$TCMU_MAIN")
     step "storm on the $luns bootlink LUNs"
+    nop0=$(nopin_drops)
+    peak_start
     read -r bl_s bl_bad <<< "$(storm bl_client)"
+    peak=$(peak_stop) nop1=$(nopin_drops)
     mem2=$(mem_used_kb) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
     step "storm on the fileio LUN"
     read -r fio_s fio_bad <<< "$(storm fileio_client)"
+    nop2=$(nopin_drops)
     step "QD32 on one of them"
     r4=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 8 -r 5)
     r64=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 128 -r 5)
@@ -147,14 +163,14 @@ for ring in $rings; do
     printf '{"bench":"boot-storm","luns":%s,"max_data_area_mb":%s,"cmd_ring_size_mb":%s,"base_mib":%s,"guest_mem_mb":%s,"create_backstores_s":%s,"export_targets_s":%s,' \
         "$luns" "$mb" "$cmdmb" "$base_mib" "$(awk '/^MemTotal/ {printf "%d", $2 / 1024}' /proc/meminfo)" \
         "$(span "$t0" "$t1")" "$(span "$t1" "$t2")" | tee -a "$OUT/boot-storm.json"
-    printf '"storm_s":%s,"storm_mib_s":%s,"storm_failed_clients":%s,"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"fileio_storm_failed_clients":%s,"vs_fileio":%s,' \
-        "$bl_s" "$(mib_s "$bl_s" "$bl_bad")" "$bl_bad" "$fio_s" "$(mib_s "$fio_s" "$fio_bad")" "$fio_bad" \
+    printf '"storm_s":%s,"storm_mib_s":%s,"storm_failed_clients":%s,"storm_nopin_drops":%s,"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"fileio_storm_failed_clients":%s,"fileio_storm_nopin_drops":%s,"vs_fileio":%s,' \
+        "$bl_s" "$(mib_s "$bl_s" "$bl_bad")" "$bl_bad" $((nop1 - nop0)) "$fio_s" "$(mib_s "$fio_s" "$fio_bad")" "$fio_bad" $((nop2 - nop1)) \
         "$(ratio "$(rate "$bl_s" "$bl_bad")" "$(rate "$fio_s" "$fio_bad")")" | tee -a "$OUT/boot-storm.json"
     printf '"tcmu_rss_kb_per_dev_created":%s,"tcmu_rss_kb_per_dev_after_storm":%s,"tcmu_threads_per_dev":%s,"tcmu_fds_per_dev":%s,' \
         "$(per_dev $((rss1 - rss0)))" "$(per_dev $((rss2 - rss0)))" "$(per_dev $((thr1 - thr0)))" \
         "$(awk -v a=$((fd1 - fd0)) -v n="$luns" 'BEGIN { printf "%.1f", a / n }')" | tee -a "$OUT/boot-storm.json"
-    printf '"guest_mem_kb_per_dev_created":%s,"guest_mem_kb_per_dev_after_storm":%s,"vmalloc_kb_per_dev":%s,' \
-        "$(per_dev $((mem1 - mem0)))" "$(per_dev $((mem2 - mem0)))" "$(per_dev $((vm1 - vm0)))" | tee -a "$OUT/boot-storm.json"
+    printf '"guest_mem_kb_per_dev_created":%s,"guest_mem_kb_per_dev_after_storm":%s,"vmalloc_kb_per_dev":%s,"guest_used_mb_storm_peak":%s,' \
+        "$(per_dev $((mem1 - mem0)))" "$(per_dev $((mem2 - mem0)))" "$(per_dev $((vm1 - vm0)))" "$peak" | tee -a "$OUT/boot-storm.json"
     printf '"qd32_4k_rand_iops":%s,"qd32_64k_rand_iops":%s,"fileio_qd32_4k_rand_iops":%s,"fileio_qd32_64k_rand_iops":%s}\n' \
         "$r4" "$r64" "$f4" "$f64" | tee -a "$OUT/boot-storm.json"
 
