@@ -83,13 +83,20 @@ boot_client() {
 } > /dev/null
 BOOT_BYTES=$(( hot_mib * 1048576 + 256 * 4096 + 16 * 4096 ))
 
-# storm CLIENT-FUNC: N clients at once; prints the wall seconds and how many clients failed (a
-# failure is a figure too: the run goes on, each failed client's errors are in $OUT).
+# storm CLIENT-FUNC: N clients at once. Prints the wall seconds, how many clients failed (a
+# failure is a figure too: the run goes on, each failed client's errors are in $OUT), and the
+# median and slowest client's own boot time: the wall time is the slowest client's, and one
+# stalled session would otherwise pass for a slow storm.
 storm() {
-    local t0 i pids=() bad=0
+    local t0 i pids=() bad=0 times=$D/times-$1
+    : > "$times"
     t0=$(date +%s.%N)
     for i in $(seq 1 "$luns"); do
-        boot_client "$("$1" "$i" iqn)" "$("$1" "$i" url)" 2> "$OUT/storm-$1-$i.err" & pids+=($!)
+        (
+            s=$(date +%s.%N)
+            boot_client "$("$1" "$i" iqn)" "$("$1" "$i" url)" 2> "$OUT/storm-$1-$i.err" || exit 1
+            echo "$s $(date +%s.%N)" >> "$times"
+        ) & pids+=($!)
     done
     for i in "${!pids[@]}"; do
         if wait "${pids[$i]}"; then
@@ -99,7 +106,9 @@ storm() {
             echo "storm: $1 $((i + 1)) failed: $(tail -1 "$OUT/storm-$1-$((i + 1)).err")" >&2
         fi
     done
-    awk -v a="$t0" -v b="$(date +%s.%N)" -v bad="$bad" 'BEGIN { printf "%.2f %d", b - a, bad }'
+    awk -v a="$t0" -v b="$(date +%s.%N)" -v bad="$bad" 'BEGIN { printf "%.2f %d ", b - a, bad }'
+    awk '{ print $2 - $1 }' "$times" | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]; else printf "null null" }'
 }
 bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
 fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fileio"; }
@@ -146,11 +155,11 @@ for ring in $rings; do
     step "storm on the $luns bootlink LUNs"
     nop0=$(nopin_drops)
     peak_start
-    read -r bl_s bl_bad <<< "$(storm bl_client)"
+    read -r bl_s bl_bad bl_med bl_max <<< "$(storm bl_client)"
     peak=$(peak_stop) nop1=$(nopin_drops)
     mem2=$(mem_used_kb) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
     step "storm on the fileio LUN"
-    read -r fio_s fio_bad <<< "$(storm fileio_client)"
+    read -r fio_s fio_bad fio_med fio_max <<< "$(storm fileio_client)"
     nop2=$(nopin_drops)
     step "QD32 on one of them"
     r4=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 8 -r 5)
@@ -163,8 +172,10 @@ for ring in $rings; do
     printf '{"bench":"boot-storm","luns":%s,"max_data_area_mb":%s,"cmd_ring_size_mb":%s,"base_mib":%s,"guest_mem_mb":%s,"create_backstores_s":%s,"export_targets_s":%s,' \
         "$luns" "$mb" "$cmdmb" "$base_mib" "$(awk '/^MemTotal/ {printf "%d", $2 / 1024}' /proc/meminfo)" \
         "$(span "$t0" "$t1")" "$(span "$t1" "$t2")" | tee -a "$OUT/boot-storm.json"
-    printf '"storm_s":%s,"storm_mib_s":%s,"storm_failed_clients":%s,"storm_nopin_drops":%s,"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"fileio_storm_failed_clients":%s,"fileio_storm_nopin_drops":%s,"vs_fileio":%s,' \
-        "$bl_s" "$(mib_s "$bl_s" "$bl_bad")" "$bl_bad" $((nop1 - nop0)) "$fio_s" "$(mib_s "$fio_s" "$fio_bad")" "$fio_bad" $((nop2 - nop1)) \
+    printf '"storm_s":%s,"storm_mib_s":%s,"storm_client_s_median":%s,"storm_client_s_max":%s,"storm_failed_clients":%s,"storm_nopin_drops":%s,' \
+        "$bl_s" "$(mib_s "$bl_s" "$bl_bad")" "$bl_med" "$bl_max" "$bl_bad" $((nop1 - nop0)) | tee -a "$OUT/boot-storm.json"
+    printf '"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"fileio_storm_client_s_median":%s,"fileio_storm_client_s_max":%s,"fileio_storm_failed_clients":%s,"fileio_storm_nopin_drops":%s,"vs_fileio":%s,' \
+        "$fio_s" "$(mib_s "$fio_s" "$fio_bad")" "$fio_med" "$fio_max" "$fio_bad" $((nop2 - nop1)) \
         "$(ratio "$(rate "$bl_s" "$bl_bad")" "$(rate "$fio_s" "$fio_bad")")" | tee -a "$OUT/boot-storm.json"
     printf '"tcmu_rss_kb_per_dev_created":%s,"tcmu_rss_kb_per_dev_after_storm":%s,"tcmu_threads_per_dev":%s,"tcmu_fds_per_dev":%s,' \
         "$(per_dev $((rss1 - rss0)))" "$(per_dev $((rss2 - rss0)))" "$(per_dev $((thr1 - thr0)))" \
