@@ -7,8 +7,8 @@
  * target object's name.
  *
  * Emulation (plain directory): mkdir and write create missing parents, writing a TCMU
- * backstore's "control" fills attrib/dev_config and attrib/dev_size as the kernel would, and
- * rmdir removes the plain files below but, like configfs, refuses while a symlink is left
+ * backstore's "control" fills attrib/dev_config, dev_size and the ring sizes as the kernel would,
+ * and rmdir removes the plain files below but, like configfs, refuses while a symlink is left
  * anywhere inside (that is how an ordering bug in the plan shows up in unit tests).
  */
 #include "configfs.h"
@@ -381,7 +381,7 @@ static int write_file(const char *path, const char *val, bool create)
 	return r;
 }
 
-/* What the kernel shows in attrib/ after a TCMU control write. */
+/* What the kernel shows in attrib/ after a TCMU control write (the keys linkmgr writes). */
 static int emu_control(const char *ctl_path, const char *val)
 {
 	char dir[PATH_MAX], p[PATH_MAX];
@@ -396,7 +396,8 @@ static int emu_control(const char *ctl_path, const char *val)
 		if (!eq)
 			continue;
 		*eq = '\0';
-		if (strcmp(tok, "dev_config") && strcmp(tok, "dev_size"))
+		if (strcmp(tok, "dev_config") && strcmp(tok, "dev_size") &&
+		    strcmp(tok, "max_data_area_mb") && strcmp(tok, "cmd_ring_size_mb"))
 			continue;
 		pathf(p, sizeof(p), "%s/attrib/%s", dir, tok);
 		if ((r = mkdir_parent(p)) == 0)

@@ -247,8 +247,9 @@ static void plan_client(struct ctx *c, const struct bl_want *w, const char *key,
 	if (!b || bs_rebuild) {
 		char ctl[1024];
 		int n = snprintf(ctl, sizeof(ctl),
-				 "dev_config=%s,dev_size=%" PRIu64 ",hw_block_size=512,max_data_area_mb=%d",
-				 w->dev_config, w->dev_size, p->max_data_area_mb);
+				 "dev_config=%s,dev_size=%" PRIu64 ",hw_block_size=512,"
+				 "max_data_area_mb=%d,cmd_ring_size_mb=%d",
+				 w->dev_config, w->dev_size, p->max_data_area_mb, p->cmd_ring_size_mb);
 		if (n < 0 || (size_t)n >= sizeof(ctl)) {
 			c->err = -ENAMETOOLONG;
 			return;

@@ -30,7 +30,8 @@ struct bl_want {
 struct bl_plan_params {
 	const char *iqn_prefix;
 	int hba_index;
-	int max_data_area_mb;
+	int max_data_area_mb;		/* TCMU ring sizes, written into control before enable */
+	int cmd_ring_size_mb;
 	const char *portal_ip;		/* NULL: no portal (address unknown yet) */
 	int portal_port;
 	bool chap;

@@ -91,6 +91,7 @@ static struct bl_plan_params plan_params(const struct bl_mgr *m)
 	return (struct bl_plan_params){
 		.iqn_prefix = m->cfg->iqn_prefix, .hba_index = m->cfg->hba_index,
 		.max_data_area_mb = m->cfg->max_data_area_mb,
+		.cmd_ring_size_mb = m->cfg->cmd_ring_size_mb,
 		.portal_ip = m->server[0] ? m->server : NULL, .portal_port = m->cfg->portal_port,
 		.chap = m->cfg->chap,
 	};

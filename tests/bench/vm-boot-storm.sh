@@ -1,36 +1,60 @@
 #!/bin/bash
 # Boot storm: N bootlink LUNs on one base, each "booted" at the same moment by its own libiscsi
-# sessions, against one LIO fileio LUN read by the same N clients; for each TCMU ring size
-# (max_data_area_mb) asked for.
+# sessions, against one LIO fileio LUN read by the same N clients; for each TCMU ring size asked for.
 #
 #   tests/bench/vm-boot-storm.sh [--luns N] [--ring-mb "4 8 16 8/1"] [--base-mib M] [--mem MB]
+#                                [--timeout S]
 #
 # --ring-mb lists the TCMU ring sizes to try, each DATA[/CMD]: max_data_area_mb (the data area,
 # allocated page by page as commands use it) and optionally cmd_ring_size_mb (the command ring,
 # allocated whole when the device is enabled; the kernel's default is 8).
-# Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). 200 LUNs want --mem 4096.
+# Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). The guest needs about
+# 1 GB plus 10 MB per LUN with the 8 MiB command ring, or 5 MB per LUN with 1 MiB: 200 LUNs want
+# --mem 3072 (8/1) or --mem 4096. --timeout (guest seconds) defaults to 20 s per LUN and ring size
+# plus 15 min, at least 90 min: under TCG on a shared host 200 LUNs take about half an hour a ring.
 # A client's boot: the hot set (the first HOT MiB of the disk, 64 KiB reads in order, QD4: kernel,
 # drivers), then 256 scattered 4 KiB reads (QD4) spread over the disk, then 16 scattered 4 KiB
 # writes (logs, registry) — every client reads the same blocks, as identical PCs do.
 # Printed per ring size, as one JSON line: time to create and export the N backstores, wall time
-# of the storm and aggregate MiB/s against fileio's under the same load, tcmu-runner's RSS and
-# threads per device, guest memory per device after creation and after the storm, and QD32
-# iscsi-perf on one bootlink LUN (4 KiB and 64 KiB random reads) with that ring size.
+# of the storm and aggregate MiB/s against fileio's under the same load (how many clients failed,
+# and how many connections the target dropped for an unanswered NOP-In), tcmu-runner's RSS,
+# threads and file descriptors per device, guest memory per device after creation and after the
+# storm and its peak during the storm, and QD32 iscsi-perf on one bootlink LUN (4 KiB and 64 KiB
+# random reads) with that ring size. Then, on the host, one line with the host's load during the
+# run: the figures mean little without it.
 set -euo pipefail
-luns=64 rings="4 8 16 8/1" base_mib=128 mem=2048 hot_mib=8
+luns=64 rings="4 8 16 8/1" base_mib=128 mem=2048 hot_mib=8 timeout=
 while [ $# -gt 0 ]; do
     case "$1" in
         --luns) luns=$2; shift 2 ;;
         --ring-mb) rings=$2; shift 2 ;;
         --base-mib) base_mib=$2; shift 2 ;;
         --mem) mem=$2; shift 2 ;;
-        *) echo "usage: $0 [--luns N] [--ring-mb \"4 8 16 8/1\"] [--base-mib M] [--mem MB]" >&2; exit 2 ;;
+        --timeout) timeout=$2; shift 2 ;;
+        *) echo "usage: $0 [--luns N] [--ring-mb \"4 8 16 8/1\"] [--base-mib M] [--mem MB] [--timeout S]" >&2; exit 2 ;;
     esac
 done
 if [ -z "${BOOTLINK_VM_NAME:-}" ]; then
     here=$(cd "$(dirname "$0")" && pwd)
-    exec "$here/../vm/run-in-guest" --mem "$mem" --timeout 5400 "$0" \
-        --luns "$luns" --ring-mb "$rings" --base-mib "$base_mib"
+    nrings=$(wc -w <<< "$rings")
+    if [ -z "$timeout" ]; then
+        timeout=$(( 900 + 20 * luns * nrings ))
+        [ "$timeout" -ge 5400 ] || timeout=5400
+    fi
+    # The host's load, sampled while the guest runs: other guests on the same cores change every
+    # figure, so it is printed with them.
+    loadlog=$(mktemp)
+    (while :; do cut -d' ' -f1 /proc/loadavg; sleep 30; done) > "$loadlog" &
+    sampler=$!
+    t0=$(date +%s) rc=0
+    "$here/../vm/run-in-guest" --mem "$mem" --timeout "$timeout" "$0" \
+        --luns "$luns" --ring-mb "$rings" --base-mib "$base_mib" || rc=$?
+    kill "$sampler"
+    awk -v cpus="$(nproc)" -v s=$(( $(date +%s) - t0 )) -v rc="$rc" \
+        '{ n++; sum += $1; if ($1 > max) max = $1 }
+         END { printf "{\"bench\":\"boot-storm-host\",\"cpus\":%d,\"load1_mean\":%.1f,\"load1_max\":%.1f,\"seconds\":%d,\"exit\":%d}\n", cpus, n ? sum / n : 0, max, s, rc }' "$loadlog"
+    rm -f "$loadlog"
+    exit "$rc"
 fi
 
 . "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
@@ -44,6 +68,10 @@ step "base ${base_mib} MiB; fileio LUN on a copy; tcmu-runner"
 pattern "$D/base.img" "$base_mib"
 cp "$D/base.img" "$D/fileio.img"
 iscsi_export "$BL_IQN:target-storm-fileio" "$(lio_fileio storm-fileio "$D/fileio.img")" "$FIQN"
+# tcmu-runner holds three descriptors per device (its UIO device, the overlay, the base) and one
+# more per image layer; guest-init's 1024 would stop it near 330 devices. The packaged unit
+# (tcmu-runner.service) sets LimitNOFILE=1000000: measure with that.
+ulimit -n 1000000
 start_tcmu_runner
 TCMU_MAIN=$TCMU_PID
 
@@ -55,14 +83,32 @@ boot_client() {
 } > /dev/null
 BOOT_BYTES=$(( hot_mib * 1048576 + 256 * 4096 + 16 * 4096 ))
 
-# storm NAME URL-FOR-CLIENT-i-FUNC: N clients at once; prints the wall seconds.
+# storm CLIENT-FUNC: N clients at once. Prints the wall seconds, how many clients failed (a
+# failure is a figure too: the run goes on, each failed client's errors are in $OUT), and the
+# median and slowest client's own boot time: the wall time is the slowest client's, and one
+# stalled session would otherwise pass for a slow storm.
 storm() {
-    local t0 i pids=() bad=0
+    local t0 i pids=() bad=0 times=$D/times-$1
+    : > "$times"
     t0=$(date +%s.%N)
-    for i in $(seq 1 "$luns"); do boot_client "$("$1" "$i" iqn)" "$("$1" "$i" url)" & pids+=($!); done
-    for i in "${pids[@]}"; do wait "$i" || bad=$((bad + 1)); done
-    [ "$bad" = 0 ] || die "storm: $bad of $luns clients failed"
-    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+    for i in $(seq 1 "$luns"); do
+        (
+            s=$(date +%s.%N)
+            boot_client "$("$1" "$i" iqn)" "$("$1" "$i" url)" 2> "$OUT/storm-$1-$i.err" || exit 1
+            echo "$s $(date +%s.%N)" >> "$times"
+        ) & pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+        if wait "${pids[$i]}"; then
+            rm -f "$OUT/storm-$1-$((i + 1)).err"
+        else
+            bad=$((bad + 1))
+            echo "storm: $1 $((i + 1)) failed: $(tail -1 "$OUT/storm-$1-$((i + 1)).err")" >&2
+        fi
+    done
+    awk -v a="$t0" -v b="$(date +%s.%N)" -v bad="$bad" 'BEGIN { printf "%.2f %d ", b - a, bad }'
+    awk '{ print $2 - $1 }' "$times" | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]; else printf "null null" }'
 }
 bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
 fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fileio"; }
@@ -70,6 +116,18 @@ fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fi
 vmalloc_kb() { awk '/^VmallocUsed/ {print $2}' /proc/meminfo; }
 mem_used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t - a}' /proc/meminfo; }
 proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD
+fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; } # PID -> open descriptors
+# Connections the target dropped because an initiator left its NOP-In unanswered for 30 s (LIO's
+# nopin_response_timeout): libiscsi logs in again and retries, so the client does not fail, but
+# its boot stalled. Under TCG the 2 vCPUs run initiators and target alike, so starved initiators
+# are the likely cause.
+nopin_drops() { dmesg | grep -c 'Did not receive response to NOPIN' || true; }
+# The guest's memory high-water mark while a storm runs (its clients are gone when it ends).
+peak_start() {
+    (m=0; while :; do u=$(mem_used_kb); [ "$u" -le "$m" ] || { m=$u; echo "$m" > "$D/peak"; }; sleep 1; done) &
+    PEAK_PID=$!
+}
+peak_stop() { kill "$PEAK_PID"; wait "$PEAK_PID" 2>/dev/null || true; awk '{printf "%d", $1 / 1024}' "$D/peak"; } # -> MB
 per_dev() { awk -v a="$1" -v n="$luns" 'BEGIN { printf "%.0f", a / n }'; }
 
 for ring in $rings; do
@@ -78,6 +136,7 @@ for ring in $rings; do
     step "$luns bootlink LUNs with max_data_area_mb=$mb cmd_ring_size_mb=$cmdmb"
     sync; echo 3 > /proc/sys/vm/drop_caches
     vm0=$(vmalloc_kb) mem0=$(mem_used_kb) rss0=$(proc_kb "$TCMU_MAIN" VmRSS) thr0=$(proc_kb "$TCMU_MAIN" Threads)
+    fd0=$(fds "$TCMU_MAIN")
     for i in $(seq 1 "$luns"); do rm -f "$D/ovl/s$i.ovl"; "$BL_IMG" create -b "$D/base.img" "$D/ovl/s$i.ovl"; done
     t0=$(date +%s.%N)
     for i in $(seq 1 "$luns"); do
@@ -92,24 +151,37 @@ for ring in $rings; do
     done
     t2=$(date +%s.%N)
     vm1=$(vmalloc_kb) mem1=$(mem_used_kb) rss1=$(proc_kb "$TCMU_MAIN" VmRSS) thr1=$(proc_kb "$TCMU_MAIN" Threads)
-    bl_s=$(storm bl_client)
+    fd1=$(fds "$TCMU_MAIN")
+    step "storm on the $luns bootlink LUNs"
+    nop0=$(nopin_drops)
+    peak_start
+    read -r bl_s bl_bad bl_med bl_max <<< "$(storm bl_client)"
+    peak=$(peak_stop) nop1=$(nopin_drops)
     mem2=$(mem_used_kb) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
-    fio_s=$(storm fileio_client)
+    step "storm on the fileio LUN"
+    read -r fio_s fio_bad fio_med fio_max <<< "$(storm fileio_client)"
+    nop2=$(nopin_drops)
     step "QD32 on one of them"
     r4=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 8 -r 5)
     r64=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 128 -r 5)
     f4=$(perf_read "$FIQN" "$(fileio_client 1 url)" 8 -r 5)
     f64=$(perf_read "$FIQN" "$(fileio_client 1 url)" 128 -r 5)
-    mib_s() { awk -v s="$1" -v b="$BOOT_BYTES" -v n="$luns" 'BEGIN { printf "%.1f", n * b / s / 1048576 }'; }
+    mib_s() { awk -v s="$1" -v b="$BOOT_BYTES" -v n=$((luns - $2)) 'BEGIN { printf "%.1f", n * b / s / 1048576 }'; } # SECONDS FAILED
+    rate() { awk -v s="$1" -v n=$((luns - $2)) 'BEGIN { printf "%.6f", n / s }'; } # SECONDS FAILED -> clients/s
     span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-    printf '{"bench":"boot-storm","luns":%s,"max_data_area_mb":%s,"cmd_ring_size_mb":%s,"base_mib":%s,"create_backstores_s":%s,"export_targets_s":%s,' \
-        "$luns" "$mb" "$cmdmb" "$base_mib" "$(span "$t0" "$t1")" "$(span "$t1" "$t2")" | tee -a "$OUT/boot-storm.json"
-    printf '"storm_s":%s,"storm_mib_s":%s,"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"vs_fileio":%s,' \
-        "$bl_s" "$(mib_s "$bl_s")" "$fio_s" "$(mib_s "$fio_s")" "$(ratio "$fio_s" "$bl_s")" | tee -a "$OUT/boot-storm.json"
-    printf '"tcmu_rss_kb_per_dev_created":%s,"tcmu_rss_kb_per_dev_after_storm":%s,"tcmu_threads_per_dev":%s,' \
-        "$(per_dev $((rss1 - rss0)))" "$(per_dev $((rss2 - rss0)))" "$(per_dev $((thr1 - thr0)))" | tee -a "$OUT/boot-storm.json"
-    printf '"guest_mem_kb_per_dev_created":%s,"guest_mem_kb_per_dev_after_storm":%s,"vmalloc_kb_per_dev":%s,' \
-        "$(per_dev $((mem1 - mem0)))" "$(per_dev $((mem2 - mem0)))" "$(per_dev $((vm1 - vm0)))" | tee -a "$OUT/boot-storm.json"
+    printf '{"bench":"boot-storm","luns":%s,"max_data_area_mb":%s,"cmd_ring_size_mb":%s,"base_mib":%s,"guest_mem_mb":%s,"create_backstores_s":%s,"export_targets_s":%s,' \
+        "$luns" "$mb" "$cmdmb" "$base_mib" "$(awk '/^MemTotal/ {printf "%d", $2 / 1024}' /proc/meminfo)" \
+        "$(span "$t0" "$t1")" "$(span "$t1" "$t2")" | tee -a "$OUT/boot-storm.json"
+    printf '"storm_s":%s,"storm_mib_s":%s,"storm_client_s_median":%s,"storm_client_s_max":%s,"storm_failed_clients":%s,"storm_nopin_drops":%s,' \
+        "$bl_s" "$(mib_s "$bl_s" "$bl_bad")" "$bl_med" "$bl_max" "$bl_bad" $((nop1 - nop0)) | tee -a "$OUT/boot-storm.json"
+    printf '"fileio_storm_s":%s,"fileio_storm_mib_s":%s,"fileio_storm_client_s_median":%s,"fileio_storm_client_s_max":%s,"fileio_storm_failed_clients":%s,"fileio_storm_nopin_drops":%s,"vs_fileio":%s,' \
+        "$fio_s" "$(mib_s "$fio_s" "$fio_bad")" "$fio_med" "$fio_max" "$fio_bad" $((nop2 - nop1)) \
+        "$(ratio "$(rate "$bl_s" "$bl_bad")" "$(rate "$fio_s" "$fio_bad")")" | tee -a "$OUT/boot-storm.json"
+    printf '"tcmu_rss_kb_per_dev_created":%s,"tcmu_rss_kb_per_dev_after_storm":%s,"tcmu_threads_per_dev":%s,"tcmu_fds_per_dev":%s,' \
+        "$(per_dev $((rss1 - rss0)))" "$(per_dev $((rss2 - rss0)))" "$(per_dev $((thr1 - thr0)))" \
+        "$(awk -v a=$((fd1 - fd0)) -v n="$luns" 'BEGIN { printf "%.1f", a / n }')" | tee -a "$OUT/boot-storm.json"
+    printf '"guest_mem_kb_per_dev_created":%s,"guest_mem_kb_per_dev_after_storm":%s,"vmalloc_kb_per_dev":%s,"guest_used_mb_storm_peak":%s,' \
+        "$(per_dev $((mem1 - mem0)))" "$(per_dev $((mem2 - mem0)))" "$(per_dev $((vm1 - vm0)))" "$peak" | tee -a "$OUT/boot-storm.json"
     printf '"qd32_4k_rand_iops":%s,"qd32_64k_rand_iops":%s,"fileio_qd32_4k_rand_iops":%s,"fileio_qd32_64k_rand_iops":%s}\n' \
         "$r4" "$r64" "$f4" "$f64" | tee -a "$OUT/boot-storm.json"
 

@@ -51,7 +51,10 @@ static void defaults_when_missing(void **state)
 	assert_string_equal(c.handler_dir, BOOTLINK_HANDLER_DIR);
 	assert_int_equal(c.hba_index, 42);
 	assert_int_equal(c.portal_port, 3260);
-	assert_int_equal(c.max_data_area_mb, 64);
+	/* 8 MiB holds what the kernel can have in flight for a LUN (doc/handler.md, "Ring size") */
+	assert_int_equal(c.max_data_area_mb, 8);
+	/* the kernel's 8 MiB command ring is vmalloc'ed whole per device; 1 MiB is plenty */
+	assert_int_equal(c.cmd_ring_size_mb, 1);
 	assert_true(c.chap);
 	assert_int_equal(c.dhcp_mode, BL_DHCP_FULL);
 	assert_int_equal(c.n_ranges, 0);
@@ -91,6 +94,7 @@ static void shipped_example_is_the_defaults(void **state)
 	assert_int_equal(c.hba_index, d.hba_index);
 	assert_int_equal(c.portal_port, d.portal_port);
 	assert_int_equal(c.max_data_area_mb, d.max_data_area_mb);
+	assert_int_equal(c.cmd_ring_size_mb, d.cmd_ring_size_mb);
 	assert_int_equal(c.chap, d.chap);
 	assert_int_equal(c.dhcp_mode, d.dhcp_mode);
 	assert_int_equal(c.n_ranges + c.n_relay_ranges + c.n_proxy_subnets, 0);
@@ -114,6 +118,7 @@ static void every_key(void **state)
 		"configfs_root = \"/tmp/cfs\";\n"
 		"hba_index = 7;\n"
 		"max_data_area_mb = 128;\n"
+		"cmd_ring_size_mb = 4;\n"
 		"handler_dir = \"/usr/lib/tcmu\";\n"
 		"iqn_prefix = \"iqn.2020-01.com.example:lab\";\n"
 		"portal_port = 3261;\n"
@@ -148,6 +153,7 @@ static void every_key(void **state)
 	assert_string_equal(c.configfs_root, "/tmp/cfs");
 	assert_int_equal(c.hba_index, 7);
 	assert_int_equal(c.max_data_area_mb, 128);
+	assert_int_equal(c.cmd_ring_size_mb, 4);
 	assert_string_equal(c.handler_dir, "/usr/lib/tcmu");
 	assert_string_equal(c.iqn_prefix, "iqn.2020-01.com.example:lab");
 	assert_int_equal(c.portal_port, 3261);
@@ -220,6 +226,11 @@ static void broken_files(void **state)
 		{ "dhcp = \"full\";\n", 1, "dhcp: expected a group" },
 		{ "chap = true;\nportal_port = = 1;\n", 2, "syntax error" },
 		{ "hba_index = -1;\n", 1, "hba_index: -1 is out of range" },
+		{ "cmd_ring_size_mb = 0;\n", 1, "cmd_ring_size_mb: 0 is out of range 1..8" },
+		/* the kernel would clamp it to 8 and say so only in its log */
+		{ "\ncmd_ring_size_mb = 9;\n", 2, "cmd_ring_size_mb: 9 is out of range 1..8" },
+		{ "cmd_ring_size_mb = \"1\";\n", 1, "cmd_ring_size_mb: expected an integer" },
+		{ "max_data_area_mb = 0;\n", 1, "max_data_area_mb: 0 is out of range 1..2048" },
 	};
 	(void)state;
 

@@ -19,7 +19,7 @@
 #define PREFIX "iqn.2026-11.org.bootlink"
 
 static const struct bl_plan_params params = {
-	.iqn_prefix = PREFIX, .hba_index = 42, .max_data_area_mb = 64,
+	.iqn_prefix = PREFIX, .hba_index = 42, .max_data_area_mb = 8, .cmd_ring_size_mb = 1,
 	.portal_ip = "127.0.0.1", .portal_port = 3260,
 };
 
@@ -92,6 +92,22 @@ static bool exists(struct fx *f, const char *rel)
 	return lstat(p, &st) == 0;
 }
 
+/* The first line of an emulated attribute, without its newline (static buffer). */
+static const char *slurp(struct fx *f, const char *rel)
+{
+	static char buf[256];
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/target/%s", f->dir, rel);
+	FILE *fp = fopen(p, "r");
+	if (!fp)
+		fail_msg("%s: cannot open", p);
+	if (!fgets(buf, sizeof(buf), fp))
+		buf[0] = '\0';
+	fclose(fp);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
 static void put(struct fx *f, const char *rel, bool dir)
 {
 	char p[1024], cmd[1200];
@@ -128,6 +144,9 @@ static void test_apply_converges(void **state)
 	snprintf(p, sizeof(p), "iscsi/" PREFIX ":target-525400000003/tpgt_1/acls/" PREFIX
 		 ":client-525400000003/auth/password");
 	assert_true(exists(f, p));
+	/* the ring sizes reached the backstore (emulation shows control's keys in attrib/) */
+	assert_string_equal(slurp(f, "core/user_42/bl-525400000001/attrib/max_data_area_mb"), "8");
+	assert_string_equal(slurp(f, "core/user_42/bl-525400000001/attrib/cmd_ring_size_mb"), "1");
 
 	/* a changed dev_config rebuilds only that backstore, then converges again */
 	f->w[0].dev_config = "bootlink//o/1.ovl;volatile";

@@ -14,7 +14,7 @@
 #define PREFIX "iqn.2026-11.org.bootlink"
 
 static const struct bl_plan_params params = {
-	.iqn_prefix = PREFIX, .hba_index = 42, .max_data_area_mb = 64,
+	.iqn_prefix = PREFIX, .hba_index = 42, .max_data_area_mb = 8, .cmd_ring_size_mb = 1,
 	.portal_ip = "10.0.0.1", .portal_port = 3260, .chap = false,
 };
 
@@ -137,7 +137,7 @@ static void test_empty_to_full(void **state)
 	assert_non_null(map);
 	assert_non_null(tpgen);
 	assert_string_equal(ctl->arg, "dev_config=bootlink//o/525400123456.ovl,dev_size=1073741824,"
-				      "hw_block_size=512,max_data_area_mb=64");
+				      "hw_block_size=512,max_data_area_mb=8,cmd_ring_size_mb=1");
 	assert_string_equal(lnk->arg, "core/user_42/bl-525400123456");
 	assert_string_equal(en->arg, "1");
 	assert_string_equal(tpgen->arg, "1");
@@ -220,6 +220,38 @@ static void test_change_touches_only_its_client(void **state)
 	assert_int_equal(bl_plan_compute(&params, w, 3, &st, &pl), 0);
 	assert_int_equal(count_key(&pl, "525400000003"), pl.n);
 	assert_non_null(find(&pl, BL_OP_RMDIR, "core/user_42/bl-525400000003"));
+	bl_plan_free(&pl);
+	bl_lio_state_free(&st);
+}
+
+/* Both ring sizes come from the configuration and go into control before enable: the kernel
+ * takes them only there (its attrib files are read-only once the device exists). A running
+ * device keeps the sizes it was made with: changing them would mean taking the disk away from
+ * a booted client, so the new sizes apply when the backstore is next rebuilt (a boot). */
+static void test_ring_sizes_in_control(void **state)
+{
+	(void)state;
+	struct bl_plan_params p = params;
+	p.max_data_area_mb = 16;
+	p.cmd_ring_size_mb = 2;
+	struct bl_want w = mk("52:54:00:00:00:02", "bootlink//o/2.ovl");
+	struct bl_lio_state st = { 0 };
+	struct bl_plan pl;
+	add_converged(&st, &w, "10.0.0.1:3260");	/* made with other sizes: left alone */
+	assert_int_equal(bl_plan_compute(&p, &w, 1, &st, &pl), 0);
+	assert_int_equal(pl.n, 0);
+	bl_plan_free(&pl);
+
+	w.recreate = true;
+	assert_int_equal(bl_plan_compute(&p, &w, 1, &st, &pl), 0);
+	const struct bl_action *ctl = find(&pl, BL_OP_WRITE, "core/user_42/bl-525400000002/control");
+	const struct bl_action *en = find(&pl, BL_OP_WRITE, "core/user_42/bl-525400000002/enable");
+	assert_non_null(ctl);
+	assert_non_null(en);
+	assert_string_equal(ctl->arg, "dev_config=bootlink//o/2.ovl,dev_size=1073741824,"
+				      "hw_block_size=512,max_data_area_mb=16,cmd_ring_size_mb=2");
+	assert_true(index_of(&pl, ctl) < index_of(&pl, en));
+	assert_int_equal(count_key(&pl, "525400000002"), pl.n);
 	bl_plan_free(&pl);
 	bl_lio_state_free(&st);
 }
@@ -339,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_empty_to_full),
 		cmocka_unit_test(test_converged_is_idempotent),
 		cmocka_unit_test(test_change_touches_only_its_client),
+		cmocka_unit_test(test_ring_sizes_in_control),
 		cmocka_unit_test(test_unlink_removes_exactly_its_objects),
 		cmocka_unit_test(test_stray_owned_objects_removed),
 		cmocka_unit_test(test_chap_and_portal_changes),

@@ -59,6 +59,9 @@ expect "first reconcile succeeds" lm --once
 expect "backstore of A is a user:bootlink device on its overlay" \
     grep -q "bootlink/$ST/overlays/$A12.ovl" "$CFS/core/user_42/bl-$A12/attrib/dev_config"
 expect "B's backstore is volatile" grep -q "$B12.ovl;volatile" "$CFS/core/user_42/bl-$B12/attrib/dev_config"
+# The kernel takes the ring sizes only in control before enable, and shows them read-only here.
+expect "A's backstore has linkmgr's default rings (data area 8 MiB, command ring 1 MiB)" \
+    bash -c "[ \$(cat $CFS/core/user_42/bl-$A12/attrib/max_data_area_mb) = 8 ] && [ \$(cat $CFS/core/user_42/bl-$A12/attrib/cmd_ring_size_mb) = 1 ]"
 expect "A's TPG is enabled with a portal on $PORTAL_IP:3260" \
     bash -c "[ \$(cat $CFS/iscsi/$P:target-$A12/tpgt_1/enable) = 1 ] && [ -d $CFS/iscsi/$P:target-$A12/tpgt_1/np/$PORTAL_IP:3260 ]"
 expect "A's ACL is only its own initiator" \
