@@ -19,16 +19,19 @@ enum {
 	OP_READ_10 = 0x28,
 	OP_WRITE_10 = 0x2a,
 	OP_WRITE_VERIFY_10 = 0x2e,
+	OP_VERIFY_10 = 0x2f,
 	OP_WRITE_SAME_10 = 0x41,
 	OP_MODE_SENSE_10 = 0x5a,
 	OP_READ_16 = 0x88,
 	OP_COMPARE_AND_WRITE = 0x89,
 	OP_WRITE_16 = 0x8a,
 	OP_WRITE_VERIFY_16 = 0x8e,
+	OP_VERIFY_16 = 0x8f,
 	OP_WRITE_SAME_16 = 0x93,
 	OP_SERVICE_ACTION_IN_16 = 0x9e,
 	OP_READ_12 = 0xa8,
 	OP_WRITE_12 = 0xaa,
+	OP_VERIFY_12 = 0xaf,
 };
 enum { SAI_READ_CAPACITY_16 = 0x10 };
 
@@ -41,8 +44,7 @@ enum { SAI_READ_CAPACITY_16 = 0x10 };
 
 static int fail(struct bl_sense *sense, uint16_t asc_ascq)
 {
-	sense->key = BL_SK_ILLEGAL_REQUEST;
-	sense->asc_ascq = asc_ascq;
+	*sense = (struct bl_sense){.key = BL_SK_ILLEGAL_REQUEST, .asc_ascq = asc_ascq};
 	return -EINVAL;
 }
 
@@ -55,6 +57,20 @@ static uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p
 static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
 static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, (uint16_t)v); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, v >> 32); put32(p + 4, (uint32_t)v); }
+
+void bl_scsi_sense_bytes(const struct bl_sense *s, uint8_t buf[18])
+{
+	memset(buf, 0, 18);
+	buf[0] = 0x70; /* fixed format, current error */
+	buf[2] = s->key;
+	buf[7] = 10;   /* additional sense length */
+	buf[12] = s->asc_ascq >> 8;
+	buf[13] = (uint8_t)s->asc_ascq;
+	if (s->info_valid) {
+		buf[0] |= 0x80;
+		put32(buf + 3, s->info);
+	}
+}
 
 /* ---- block I/O ---- */
 
@@ -80,24 +96,21 @@ int bl_scsi_parse_io(const uint8_t *cdb, const struct bl_lu *lu, struct bl_io *i
 	case OP_READ_10:
 	case OP_WRITE_10:
 	case OP_WRITE_VERIFY_10:
+	case OP_VERIFY_10:
+	case OP_WRITE_SAME_10:
 		io->lba = be32(cdb + 2);
 		io->blocks = be16(cdb + 7);
 		break;
 	case OP_READ_12:
 	case OP_WRITE_12:
+	case OP_VERIFY_12:
 		io->lba = be32(cdb + 2);
 		io->blocks = be32(cdb + 6);
 		break;
 	case OP_READ_16:
 	case OP_WRITE_16:
 	case OP_WRITE_VERIFY_16:
-		io->lba = be64(cdb + 2);
-		io->blocks = be32(cdb + 10);
-		break;
-	case OP_WRITE_SAME_10:
-		io->lba = be32(cdb + 2);
-		io->blocks = be16(cdb + 7);
-		break;
+	case OP_VERIFY_16:
 	case OP_WRITE_SAME_16:
 		io->lba = be64(cdb + 2);
 		io->blocks = be32(cdb + 10);
@@ -137,6 +150,21 @@ int bl_scsi_parse_io(const uint8_t *cdb, const struct bl_lu *lu, struct bl_io *i
 		io->data_len = (uint64_t)io->blocks * lu->block_size;
 		/* verifying what the medium holds only means something once it holds it */
 		io->flags |= BL_IO_FUA;
+		break;
+	case OP_VERIFY_10:
+	case OP_VERIFY_12:
+	case OP_VERIFY_16:
+		io->kind = BL_IO_VERIFY;
+		/* BYTCHK (bits 2-1): 00b checks the medium only, which has nothing to check that
+		 * a READ would not report (LIO's backstores answer GOOD too); 01b compares the
+		 * data-out with it; 11b (one block for all) and 10b are refused as for WRITE AND
+		 * VERIFY */
+		if (cdb[1] & 0x04)
+			return fail(sense, BL_ASC_INVALID_FIELD_IN_CDB);
+		if (cdb[1] & 0x02) {
+			io->flags |= BL_IO_BYTCHK;
+			io->data_len = (uint64_t)io->blocks * lu->block_size;
+		}
 		break;
 	case OP_WRITE_SAME_10:
 	case OP_WRITE_SAME_16:
@@ -182,6 +210,22 @@ int bl_scsi_check_data_out(const struct bl_io *io, uint64_t len, struct bl_sense
 	if (io->kind == BL_IO_COMPARE_AND_WRITE)
 		return fail(sense, BL_ASC_INVALID_FIELD_IN_CDB);
 	return fail(sense, BL_ASC_INVALID_FIELD_IN_CMD_IU);
+}
+
+int bl_scsi_verify_compare(const uint8_t *medium, const uint8_t *data, size_t len, uint64_t base,
+			   struct bl_sense *sense)
+{
+	for (size_t i = 0; i < len; i++)
+		if (medium[i] != data[i]) {
+			*sense = (struct bl_sense){
+				.key = BL_SK_MISCOMPARE,
+				.asc_ascq = BL_ASC_MISCOMPARE_DURING_VERIFY,
+				.info_valid = true,
+				.info = (uint32_t)(base + i),
+			};
+			return -EINVAL;
+		}
+	return 0;
 }
 
 /* ---- INQUIRY ---- */

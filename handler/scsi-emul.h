@@ -26,6 +26,7 @@
 enum {
 	BL_SK_ILLEGAL_REQUEST = 0x05,
 	BL_SK_DATA_PROTECT = 0x07,
+	BL_SK_MISCOMPARE = 0x0e,
 };
 enum {
 	BL_ASC_PARAM_LIST_LENGTH_ERROR = 0x1a00,
@@ -38,6 +39,7 @@ enum {
 	BL_ASC_TOO_MANY_SEGMENT_DESCRIPTORS = 0x2608,
 	BL_ASC_UNSUPPORTED_SEGMENT_DESCRIPTOR = 0x2609,
 	BL_ASC_SAVING_PARAMS_UNSUPPORTED = 0x3900,
+	BL_ASC_MISCOMPARE_DURING_VERIFY = 0x1d00,
 	/* what LIO answers when the iSCSI expected length of a WRITE differs from its CDB */
 	BL_ASC_INVALID_FIELD_IN_CMD_IU = 0x0e03,
 };
@@ -45,7 +47,12 @@ enum {
 struct bl_sense {
 	uint8_t key;
 	uint16_t asc_ascq;
+	bool info_valid; /* INFORMATION holds `info` (MISCOMPARE: offset of the first difference) */
+	uint32_t info;
 };
+
+/* The sense as fixed-format sense data (18 bytes; buf must hold them). */
+void bl_scsi_sense_bytes(const struct bl_sense *s, uint8_t buf[18]);
 
 /* What the emulation needs to know about the logical unit. */
 struct bl_lu {
@@ -66,9 +73,11 @@ enum bl_io_kind {
 	BL_IO_WRITE_VERIFY,
 	BL_IO_WRITE_SAME,
 	BL_IO_COMPARE_AND_WRITE,
+	BL_IO_VERIFY,
 };
-#define BL_IO_FUA 0x1u   /* the data must be durable before GOOD (FUA, or WRITE AND VERIFY) */
-#define BL_IO_UNMAP 0x2u /* WRITE SAME with the UNMAP bit */
+#define BL_IO_FUA 0x1u    /* the data must be durable before GOOD (FUA, or WRITE AND VERIFY) */
+#define BL_IO_UNMAP 0x2u  /* WRITE SAME with the UNMAP bit */
+#define BL_IO_BYTCHK 0x4u /* VERIFY: compare the data-out with the medium */
 
 struct bl_io {
 	enum bl_io_kind kind;
@@ -78,9 +87,10 @@ struct bl_io {
 	unsigned flags;    /* BL_IO_* */
 };
 
-/* Checks a READ/WRITE (6/10/12/16), WRITE AND VERIFY (10/16), WRITE SAME (10/16) or
- * COMPARE AND WRITE against the logical unit and fills *io. -ENOENT for any other opcode,
- * including WRITE AND VERIFY(12), which tcmu-runner does not implement: it stays unsupported. */
+/* Checks a READ/WRITE (6/10/12/16), WRITE AND VERIFY (10/16), WRITE SAME (10/16), COMPARE AND
+ * WRITE or VERIFY (10/12/16) against the logical unit and fills *io. -ENOENT for any other
+ * opcode, including WRITE AND VERIFY(12), which tcmu-runner does not implement: it stays
+ * unsupported. */
 int bl_scsi_parse_io(const uint8_t *cdb, const struct bl_lu *lu, struct bl_io *io,
 		     struct bl_sense *sense);
 
@@ -88,6 +98,12 @@ int bl_scsi_parse_io(const uint8_t *cdb, const struct bl_lu *lu, struct bl_io *i
  * CDB implies. LIO's backstores refuse a mismatch rather than guess which of the two the
  * initiator meant; 0 when they agree. */
 int bl_scsi_check_data_out(const struct bl_io *io, uint64_t len, struct bl_sense *sense);
+
+/* VERIFY with BYTCHK: 0 when `len` bytes of the medium equal the data-out, else -EINVAL with a
+ * MISCOMPARE sense whose INFORMATION is the offset of the first difference from the start of
+ * the data-out (the bytes compared start at offset `base` of it). */
+int bl_scsi_verify_compare(const uint8_t *medium, const uint8_t *data, size_t len, uint64_t base,
+			   struct bl_sense *sense);
 
 /* COMPARE AND WRITE is limited to this many blocks (Block Limits VPD; tcmu-runner 1.5.4's
  * implementation, which does the work, handles one). */

@@ -73,16 +73,17 @@ static void expect_io(const uint8_t *cdb, struct bl_io *io)
 static void protect_fields_are_refused(void **state)
 {
 	static const uint8_t ops[] = {0x28, 0xa8, 0x88, 0x2a, 0xaa, 0x8a, 0x2e, 0x8e, 0x41, 0x93,
-				      0x89};
+				      0x89, 0x2f, 0xaf, 0x8f};
 	uint8_t c[16];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof ops; i++)
 		for (uint8_t p = 1; p < 8; p++) {
 			cdb16(c, ops[i], (uint8_t)(p << 5), 0, 1);
-			if (ops[i] == 0x28 || ops[i] == 0x2a || ops[i] == 0x2e || ops[i] == 0x41)
+			if (ops[i] == 0x28 || ops[i] == 0x2a || ops[i] == 0x2e || ops[i] == 0x41 ||
+			    ops[i] == 0x2f)
 				cdb10(c, ops[i], (uint8_t)(p << 5), 0, 1);
-			if (ops[i] == 0xa8 || ops[i] == 0xaa) {
+			if (ops[i] == 0xa8 || ops[i] == 0xaa || ops[i] == 0xaf) {
 				memset(c, 0, 16);
 				c[0] = ops[i];
 				c[1] = (uint8_t)(p << 5);
@@ -256,11 +257,58 @@ static void data_out_length(void **state)
 	assert_int_equal(s.asc_ascq, BL_ASC_INVALID_FIELD_IN_CDB);
 }
 
+/* Verify10.*, Verify16.*: tcmu-runner has no VERIFY; BYTCHK=1 compares, BYTCHK=0 only checks
+ * the range, VRPROTECT is refused with the other protect fields. */
+static void verify(void **state)
+{
+	uint8_t c[16], medium[1024], data[1024];
+	struct bl_sense s = {0};
+	struct bl_io io;
+
+	(void)state;
+	cdb10(c, 0x2f, 0x12, 10, 2); /* DPO, BYTCHK */
+	expect_io(c, &io);
+	assert_int_equal(io.kind, BL_IO_VERIFY);
+	assert_true(io.flags & BL_IO_BYTCHK);
+	assert_int_equal(io.data_len, 1024);
+	cdb16(c, 0x8f, 0, 10, 2);
+	expect_io(c, &io);
+	assert_int_equal(io.flags & BL_IO_BYTCHK, 0);
+	assert_int_equal(io.data_len, 0); /* no data-out without BYTCHK */
+	cdb16(c, 0x8f, 0x06, 0, 1);
+	expect_sense(c, BL_ASC_INVALID_FIELD_IN_CDB);
+	cdb10(c, 0x2f, 0x02, 0x80000000u, 0);
+	expect_sense(c, BL_ASC_LBA_OUT_OF_RANGE);
+
+	memset(medium, 'A', sizeof medium);
+	memcpy(data, medium, sizeof data);
+	assert_int_equal(bl_scsi_verify_compare(medium, data, sizeof data, 0, &s), 0);
+	data[1000] ^= 0x10;
+	assert_int_equal(bl_scsi_verify_compare(medium, data, sizeof data, 1 << 20, &s), -EINVAL);
+	assert_int_equal(s.key, BL_SK_MISCOMPARE);
+	assert_int_equal(s.asc_ascq, BL_ASC_MISCOMPARE_DURING_VERIFY);
+	assert_true(s.info_valid);
+	assert_int_equal(s.info, (1 << 20) + 1000); /* offset in the whole data-out */
+
+	uint8_t b[18];
+	bl_scsi_sense_bytes(&s, b);
+	assert_int_equal(b[0], 0xf0); /* VALID, fixed format, current */
+	assert_int_equal(b[2], 0x0e);
+	assert_int_equal(be32(b + 3), (1 << 20) + 1000);
+	assert_int_equal(b[7], 10);
+	assert_int_equal(b[12], 0x1d);
+	assert_int_equal(b[13], 0x00);
+	s = (struct bl_sense){.key = BL_SK_ILLEGAL_REQUEST, .asc_ascq = BL_ASC_INVALID_FIELD_IN_CDB};
+	bl_scsi_sense_bytes(&s, b);
+	assert_int_equal(b[0], 0x70);
+	assert_int_equal(be32(b + 3), 0);
+	assert_int_equal(b[12], 0x24);
+}
+
 static void other_opcodes_are_not_io(void **state)
 {
 	/* ...including WRITE AND VERIFY(12) (0xae), which tcmu-runner does not implement */
-	static const uint8_t ops[] = {0x00, 0x12, 0x1a, 0x25, 0x35, 0x42, 0x2f, 0x83, 0x9e, 0xa0,
-				      0xae};
+	static const uint8_t ops[] = {0x00, 0x12, 0x1a, 0x25, 0x35, 0x42, 0x83, 0x9e, 0xa0, 0xae};
 	uint8_t c[16] = {0};
 	struct bl_sense s;
 	struct bl_io io;
@@ -543,6 +591,7 @@ int main(void)
 		cmocka_unit_test(write_same),
 		cmocka_unit_test(compare_and_write),
 		cmocka_unit_test(data_out_length),
+		cmocka_unit_test(verify),
 		cmocka_unit_test(other_opcodes_are_not_io),
 		cmocka_unit_test(standard_inquiry),
 		cmocka_unit_test(vpd_pages),

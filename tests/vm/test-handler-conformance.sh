@@ -104,11 +104,13 @@ expect "bootlink passes at least as many tests as fileio (${bl_passed:-0} vs ${f
     test "${bl_passed:-0}" -ge "${fio_passed:-0}"
 expect "bootlink fails no test that fileio passes, beyond what TCMU cannot do" \
     test ! -s "$OUT/conformance-bootlink-worse.failed"
-expect "the bootlink overlay is consistent after the suite" ovl_clean "$D/conf.ovl"
-expect "the base is untouched by the suite on bootlink" test "$(sha256sum < "$D/base.img")" = "$base_sum"
-
+# The overlay is checked once the device is closed: the suite does not end with a SYNCHRONIZE
+# CACHE, and an open overlay may hold copied-up data its durable map does not show yet (what a
+# crash would leave, doc/FORMAT.md), which `check` rightly reports.
 iscsi_unexport "$BL_IQN:target-conf-fileio"
 lio_remove "$fbs"
 bl_lun_remove conf
 stop_tcmu_runner
+expect "the bootlink overlay is consistent after the suite" ovl_clean "$D/conf.ovl"
+expect "the base is untouched by the suite on bootlink" test "$(sha256sum < "$D/base.img")" = "$base_sum"
 finish
