@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 struct tcmu_device; /* opaque: owned by libtcmu */
@@ -128,6 +129,12 @@ void tcmu_dev_set_unmap_gran_align(struct tcmu_device *dev, uint32_t len);
 void tcmu_dev_set_write_cache_enabled(struct tcmu_device *dev, bool enabled);
 void tcmu_dev_set_solid_state_media(struct tcmu_device *dev, bool solid_state);
 void tcmu_dev_set_unmap_enabled(struct tcmu_device *dev, bool enabled);
+uint32_t tcmu_dev_get_max_xfer_len(struct tcmu_device *dev);
+/* The device's shared memory (mailbox, command ring, data area): *base receives its address in
+ * this process. Returns the malloc()ed name of the mapped file (to free), NULL on failure. */
+char *tcmu_dev_get_memory_info(struct tcmu_device *dev, void **base, size_t *len, off_t *offset);
+/* LIO's unit serial of the device (configfs wwn/vpd_unit_serial), malloc()ed, or NULL. */
+char *tcmu_cfgfs_dev_get_wwn(struct tcmu_device *dev);
 uint64_t tcmu_cdb_get_lba(uint8_t *cdb);
 uint32_t tcmu_cdb_get_xfer_length(uint8_t *cdb);
 size_t tcmu_iovec_length(struct iovec *iov, size_t iov_cnt);
