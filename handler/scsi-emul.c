@@ -283,6 +283,9 @@ static int inquiry(const uint8_t *cdb, const struct bl_lu *lu, uint8_t *b, struc
 			return fail(sense, BL_ASC_INVALID_FIELD_IN_CDB);
 		b[2] = 0x06;          /* SPC-4 */
 		b[3] = 0x02;          /* response data format 2 */
+		/* 3PC: EXTENDED COPY is accepted (tcmu-runner's copy manager, LIST ID USAGE 11b), as
+		 * tcmu-runner said before. No TPGS: one path, no ALUA to report. */
+		b[5] = 0x08;
 		b[7] = 0x02;          /* CmdQue */
 		memcpy(b + 8, BL_VENDOR, 8);
 		memcpy(b + 16, BL_PRODUCT, 16);

@@ -351,6 +351,7 @@ static void standard_inquiry(void **state)
 	assert_int_equal(b[2], 0x06);     /* SPC-4 */
 	assert_int_equal(b[3] & 0x0f, 2); /* response data format */
 	assert_int_equal(b[4], n - 5);    /* additional length */
+	assert_int_equal(b[5], 0x08);     /* 3PC (EXTENDED COPY), no TPGS, no PROTECT */
 	assert_memory_equal(b + 8, "LIO-ORG TCMU device     0002", 28);
 	bool spc4 = false, sbc3 = false;
 	for (int i = 0; i < 8; i++) {
