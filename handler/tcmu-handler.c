@@ -132,7 +132,9 @@ static int bl_open(struct tcmu_device *dev, bool reopen)
 		}
 	}
 
-	uint32_t gran = blc_cluster_size(d->chain) / d->block_size;
+	/* the overlay frees space by sub-block (4 KiB by default), so an UNMAP of one gives it
+	 * back; initiators round their UNMAPs to this granularity */
+	uint32_t gran = blc_sub_block_size(d->chain) / d->block_size;
 	/* LIO's unit serial, from which the VPD pages derive the LU's identifiers: the same
 	 * ones LIO and tcmu-runner report, so clients keep recognising their disk */
 	d->serial = tcmu_cfgfs_dev_get_wwn(dev);

@@ -53,6 +53,20 @@ bl_io a unmap 2100 64                                     # inside a's own write
 expect "UNMAP over overlay data reads zeros" reads_zeros a 2100 64
 expect "the overlay write before the UNMAP is intact" cmp <(bl_io a read 2048 52) <(blocks_of "$D/w1.bin" 0 52)
 expect "the overlay write after the UNMAP is intact" cmp <(bl_io a read 2164 1932) <(blocks_of "$D/w1.bin" 116 1932)
+# the LUN advertises the overlay's 4 KiB sub-block as its unmap granularity: an UNMAP of one
+# frees that much of the overlay
+pattern "$D/w4k.bin" 1
+bl_io a write 24576 <(head -c 4096 "$D/w4k.bin")
+bl_io a sync
+held=$(ovl_allocated "$D/a.ovl")
+bl_io a unmap 24576 8
+bl_io a sync
+expect "UNMAP of one 4 KiB sub-block frees 4 KiB of the overlay ($held -> $(ovl_allocated "$D/a.ovl"))" \
+    test "$(ovl_allocated "$D/a.ovl")" = "$((held - 4096))"
+gran=$(iscsi-inq -i "$BL_IQN:client-a" -e 1 -c 176 "$(url "$BL_IQN:target-a")" 2>&1 |
+    grep -i 'unmap granularity' | grep -vi alignment | grep -o '[0-9]\+' | head -1)
+expect "the LUN reports 4 KiB as its unmap granularity (Block Limits VPD: ${gran:-?} blocks)" \
+    test "${gran:-}" = 8
 bl_io a zero 12289 1000
 expect "WRITE SAME(16) zero without UNMAP reads zeros" reads_zeros a 12289 1000
 bl_io a zero 14000 777 unmap
