@@ -83,21 +83,33 @@ boot_client() {
 } > /dev/null
 BOOT_BYTES=$(( hot_mib * 1048576 + 256 * 4096 + 16 * 4096 ))
 
-# storm CLIENT-FUNC: N clients at once. Prints the wall seconds, how many clients failed (a
-# failure is a figure too: the run goes on, each failed client's errors are in $OUT), and the
-# median and slowest client's own boot time: the wall time is the slowest client's, and one
-# stalled session would otherwise pass for a slow storm.
+# storm CLIENT-FUNC: N clients booting at the same moment. Prints the wall seconds from the start
+# to the last client done, how many clients failed (a failure is a figure too: the run goes on,
+# each failed client's errors are in $OUT), and the median and slowest client's boot time.
+# Starting N shells under TCG takes about a second for three clients, so they are all started
+# first and wait on a lock the storm then releases: otherwise the first ones would be done before
+# the last ones start.
 storm() {
-    local t0 i pids=() bad=0 times=$D/times-$1
+    local t0 i lk pids=() bad=0 times=$D/times-$1 ready=$D/ready-$1
     : > "$times"
-    t0=$(date +%s.%N)
+    : > "$ready"
+    exec {lk}> "$D/storm.lock"
+    flock -x "$lk"
     for i in $(seq 1 "$luns"); do
         (
-            s=$(date +%s.%N)
-            boot_client "$("$1" "$i" iqn)" "$("$1" "$i" url)" 2> "$OUT/storm-$1-$i.err" || exit 1
-            echo "$s $(date +%s.%N)" >> "$times"
-        ) & pids+=($!)
+            iqn=$("$1" "$i" iqn) u=$("$1" "$i" url)
+            echo "$i" >> "$ready"
+            flock -s "$D/storm.lock" true
+            boot_client "$iqn" "$u" 2> "$OUT/storm-$1-$i.err" || exit 1
+            date +%s.%N >> "$times"
+        ) {lk}>&- & pids+=($!)
     done
+    for i in $(seq 1 1200); do [ "$(wc -l < "$ready")" -lt "$luns" ] || break; sleep 0.5; done
+    [ "$(wc -l < "$ready")" = "$luns" ] || die "storm: only $(wc -l < "$ready") of $luns clients started in 10 minutes"
+    sleep 1 # the last to say it is ready is then waiting on the lock
+    t0=$(date +%s.%N)
+    flock -u "$lk"
+    exec {lk}>&-
     for i in "${!pids[@]}"; do
         if wait "${pids[$i]}"; then
             rm -f "$OUT/storm-$1-$((i + 1)).err"
@@ -107,7 +119,7 @@ storm() {
         fi
     done
     awk -v a="$t0" -v b="$(date +%s.%N)" -v bad="$bad" 'BEGIN { printf "%.2f %d ", b - a, bad }'
-    awk '{ print $2 - $1 }' "$times" | sort -n |
+    awk -v a="$t0" '{ print $1 - a }' "$times" | sort -n |
         awk '{ v[NR] = $1 } END { if (NR) printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]; else printf "null null" }'
 }
 bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
