@@ -19,7 +19,8 @@
 # of the storm and aggregate MiB/s against fileio's under the same load (how many clients failed,
 # and how many connections the target dropped for an unanswered NOP-In), tcmu-runner's RSS,
 # threads and file descriptors per device, guest memory per device after creation and after the
-# storm and its peak during the storm, and QD32 iscsi-perf on one bootlink LUN (4 KiB and 64 KiB
+# storm (without the overlays' data, which sits in the guest's tmpfs here but on disk on a server)
+# and the guest's peak during the storm, and QD32 iscsi-perf on one bootlink LUN (4 KiB and 64 KiB
 # random reads) with that ring size. Then, on the host, one line with the host's load during the
 # run: the figures mean little without it.
 set -euo pipefail
@@ -128,6 +129,7 @@ fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fi
 vmalloc_kb() { awk '/^VmallocUsed/ {print $2}' /proc/meminfo; }
 mem_used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t - a}' /proc/meminfo; }
 proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD
+ovl_kb() { du -sk "$D/ovl" | cut -f1; } # the overlays' data, on the guest's tmpfs
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; } # PID -> open descriptors
 # Connections the target dropped because an initiator left its NOP-In unanswered for 30 s (LIO's
 # nopin_response_timeout): libiscsi logs in again and retries, so the client does not fail, but
@@ -146,10 +148,12 @@ for ring in $rings; do
     mb=${ring%/*} cmdmb=8
     [ "$ring" = "$mb" ] || cmdmb=${ring#*/}
     step "$luns bootlink LUNs with max_data_area_mb=$mb cmd_ring_size_mb=$cmdmb"
+    # Overlays first: they live on the guest's tmpfs, and the previous ring's, freed here, would
+    # count against this ring's devices. Their data is taken out of the memory figures too.
+    for i in $(seq 1 "$luns"); do rm -f "$D/ovl/s$i.ovl"; "$BL_IMG" create -b "$D/base.img" "$D/ovl/s$i.ovl"; done
     sync; echo 3 > /proc/sys/vm/drop_caches
     vm0=$(vmalloc_kb) mem0=$(mem_used_kb) rss0=$(proc_kb "$TCMU_MAIN" VmRSS) thr0=$(proc_kb "$TCMU_MAIN" Threads)
-    fd0=$(fds "$TCMU_MAIN")
-    for i in $(seq 1 "$luns"); do rm -f "$D/ovl/s$i.ovl"; "$BL_IMG" create -b "$D/base.img" "$D/ovl/s$i.ovl"; done
+    fd0=$(fds "$TCMU_MAIN") ovl0=$(ovl_kb)
     t0=$(date +%s.%N)
     for i in $(seq 1 "$luns"); do
         b=$CFS/core/user_1/bl-s$i
@@ -169,7 +173,7 @@ for ring in $rings; do
     peak_start
     read -r bl_s bl_bad bl_med bl_max <<< "$(storm bl_client)"
     peak=$(peak_stop) nop1=$(nopin_drops)
-    mem2=$(mem_used_kb) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
+    mem2=$(( $(mem_used_kb) - ($(ovl_kb) - ovl0) )) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
     step "storm on the fileio LUN"
     read -r fio_s fio_bad fio_med fio_max <<< "$(storm fileio_client)"
     nop2=$(nopin_drops)
