@@ -84,25 +84,25 @@ boot_client() {
 } > /dev/null
 BOOT_BYTES=$(( hot_mib * 1048576 + 256 * 4096 + 16 * 4096 ))
 
-# storm CLIENT-FUNC: N clients booting at the same moment. Prints the wall seconds from the start
-# to the last client done, how many clients failed (a failure is a figure too: the run goes on,
-# each failed client's errors are in $OUT), and the median and slowest client's boot time.
+# storm CLIENT-FUNC: N clients booting at the same moment. Prints the seconds from the start to
+# the last client done, how many clients failed (a failure is a figure too: the run goes on, each
+# failed client's errors are in $OUT), and the median and slowest successful client's boot time.
 # Starting N shells under TCG takes about a second for three clients, so they are all started
 # first and wait on a lock the storm then releases: otherwise the first ones would be done before
-# the last ones start.
+# the last ones start. Times are the clients' own, not the bookkeeping after them.
 storm() {
-    local t0 i lk pids=() bad=0 times=$D/times-$1 ready=$D/ready-$1
+    local t0 t1 i lk pids=() times=$D/times-$1 ready=$D/ready-$1
     : > "$times"
     : > "$ready"
     exec {lk}> "$D/storm.lock"
     flock -x "$lk"
     for i in $(seq 1 "$luns"); do
         (
-            iqn=$("$1" "$i" iqn) u=$("$1" "$i" url)
+            iqn=$("$1" "$i" iqn) u=$("$1" "$i" url) rc=0
             echo "$i" >> "$ready"
             flock -s "$D/storm.lock" true
-            boot_client "$iqn" "$u" 2> "$OUT/storm-$1-$i.err" || exit 1
-            date +%s.%N >> "$times"
+            boot_client "$iqn" "$u" 2> "$OUT/storm-$1-$i.err" || rc=$?
+            echo "$i $rc $(date +%s.%N)" >> "$times"
         ) {lk}>&- & pids+=($!)
     done
     for i in $(seq 1 1200); do [ "$(wc -l < "$ready")" -lt "$luns" ] || break; sleep 0.5; done
@@ -111,17 +111,18 @@ storm() {
     t0=$(date +%s.%N)
     flock -u "$lk"
     exec {lk}>&-
-    for i in "${!pids[@]}"; do
-        if wait "${pids[$i]}"; then
-            rm -f "$OUT/storm-$1-$((i + 1)).err"
-        else
-            bad=$((bad + 1))
-            echo "storm: $1 $((i + 1)) failed: $(tail -1 "$OUT/storm-$1-$((i + 1)).err")" >&2
-        fi
-    done
-    awk -v a="$t0" -v b="$(date +%s.%N)" -v bad="$bad" 'BEGIN { printf "%.2f %d ", b - a, bad }'
-    awk -v a="$t0" '{ print $1 - a }' "$times" | sort -n |
+    wait "${pids[@]}" || true
+    t1=$(date +%s.%N)
+    awk -v t0="$t0" -v t1="$t1" -v what="$1" -v out="$OUT" '
+        { end = $3 - t0; if (end > last) last = end }
+        $2 != 0 { printf "storm: %s %d failed (see %s/storm-%s-%d.err)\n", what, $1, out, what, $1 > "/dev/stderr" }
+        END { printf "storm: %s: last client done %.1f s after the start, all reaped after %.1f s\n", what, last, t1 - t0 > "/dev/stderr" }' "$times"
+    awk -v t0="$t0" '$3 - t0 > last { last = $3 - t0 } END { printf "%.2f ", last }' "$times"
+    # a client that did not even say how it ended failed too
+    echo -n "$(( luns - $(awk '$2 == 0' "$times" | wc -l) )) "
+    awk -v t0="$t0" '$2 == 0 { print $3 - t0 }' "$times" | sort -n |
         awk '{ v[NR] = $1 } END { if (NR) printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]; else printf "null null" }'
+    find "$OUT" -maxdepth 1 -name "storm-$1-*.err" -empty -delete
 }
 bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
 fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fileio"; }
