@@ -19,7 +19,8 @@
 # of the storm and aggregate MiB/s against fileio's under the same load (how many clients failed,
 # and how many connections the target dropped for an unanswered NOP-In), tcmu-runner's RSS,
 # threads and file descriptors per device, guest memory per device after creation and after the
-# storm and its peak during the storm, and QD32 iscsi-perf on one bootlink LUN (4 KiB and 64 KiB
+# storm (without the overlays' data, which sits in the guest's tmpfs here but on disk on a server)
+# and the guest's peak during the storm, and QD32 iscsi-perf on one bootlink LUN (4 KiB and 64 KiB
 # random reads) with that ring size. Then, on the host, one line with the host's load during the
 # run: the figures mean little without it.
 set -euo pipefail
@@ -83,32 +84,45 @@ boot_client() {
 } > /dev/null
 BOOT_BYTES=$(( hot_mib * 1048576 + 256 * 4096 + 16 * 4096 ))
 
-# storm CLIENT-FUNC: N clients at once. Prints the wall seconds, how many clients failed (a
-# failure is a figure too: the run goes on, each failed client's errors are in $OUT), and the
-# median and slowest client's own boot time: the wall time is the slowest client's, and one
-# stalled session would otherwise pass for a slow storm.
+# storm CLIENT-FUNC: N clients booting at the same moment. Prints the seconds from the start to
+# the last client done, how many clients failed (a failure is a figure too: the run goes on, each
+# failed client's errors are in $OUT), and the median and slowest successful client's boot time.
+# Starting N shells under TCG takes about a second for three clients, so they are all started
+# first and wait on a lock the storm then releases: otherwise the first ones would be done before
+# the last ones start. Times are the clients' own, not the bookkeeping after them.
 storm() {
-    local t0 i pids=() bad=0 times=$D/times-$1
+    local t0 t1 i lk pids=() times=$D/times-$1 ready=$D/ready-$1
     : > "$times"
-    t0=$(date +%s.%N)
+    : > "$ready"
+    exec {lk}> "$D/storm.lock"
+    flock -x "$lk"
     for i in $(seq 1 "$luns"); do
         (
-            s=$(date +%s.%N)
-            boot_client "$("$1" "$i" iqn)" "$("$1" "$i" url)" 2> "$OUT/storm-$1-$i.err" || exit 1
-            echo "$s $(date +%s.%N)" >> "$times"
-        ) & pids+=($!)
+            iqn=$("$1" "$i" iqn) u=$("$1" "$i" url) rc=0
+            echo "$i" >> "$ready"
+            flock -s "$D/storm.lock" true
+            boot_client "$iqn" "$u" 2> "$OUT/storm-$1-$i.err" || rc=$?
+            echo "$i $rc $(date +%s.%N)" >> "$times"
+        ) {lk}>&- & pids+=($!)
     done
-    for i in "${!pids[@]}"; do
-        if wait "${pids[$i]}"; then
-            rm -f "$OUT/storm-$1-$((i + 1)).err"
-        else
-            bad=$((bad + 1))
-            echo "storm: $1 $((i + 1)) failed: $(tail -1 "$OUT/storm-$1-$((i + 1)).err")" >&2
-        fi
-    done
-    awk -v a="$t0" -v b="$(date +%s.%N)" -v bad="$bad" 'BEGIN { printf "%.2f %d ", b - a, bad }'
-    awk '{ print $2 - $1 }' "$times" | sort -n |
+    for i in $(seq 1 1200); do [ "$(wc -l < "$ready")" -lt "$luns" ] || break; sleep 0.5; done
+    [ "$(wc -l < "$ready")" = "$luns" ] || die "storm: only $(wc -l < "$ready") of $luns clients started in 10 minutes"
+    sleep 1 # the last to say it is ready is then waiting on the lock
+    t0=$(date +%s.%N)
+    flock -u "$lk"
+    exec {lk}>&-
+    wait "${pids[@]}" || true
+    t1=$(date +%s.%N)
+    awk -v t0="$t0" -v t1="$t1" -v what="$1" -v out="$OUT" '
+        { end = $3 - t0; if (end > last) last = end }
+        $2 != 0 { printf "storm: %s %d failed (see %s/storm-%s-%d.err)\n", what, $1, out, what, $1 > "/dev/stderr" }
+        END { printf "storm: %s: last client done %.1f s after the start, all reaped after %.1f s\n", what, last, t1 - t0 > "/dev/stderr" }' "$times"
+    awk -v t0="$t0" '$3 - t0 > last { last = $3 - t0 } END { printf "%.2f ", last }' "$times"
+    # a client that did not even say how it ended failed too
+    echo -n "$(( luns - $(awk '$2 == 0' "$times" | wc -l) )) "
+    awk -v t0="$t0" '$2 == 0 { print $3 - t0 }' "$times" | sort -n |
         awk '{ v[NR] = $1 } END { if (NR) printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]; else printf "null null" }'
+    find "$OUT" -maxdepth 1 -name "storm-$1-*.err" -empty -delete
 }
 bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
 fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fileio"; }
@@ -116,6 +130,7 @@ fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fi
 vmalloc_kb() { awk '/^VmallocUsed/ {print $2}' /proc/meminfo; }
 mem_used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t - a}' /proc/meminfo; }
 proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID FIELD
+ovl_kb() { du -sk "$D/ovl" | cut -f1; } # the overlays' data, on the guest's tmpfs
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; } # PID -> open descriptors
 # Connections the target dropped because an initiator left its NOP-In unanswered for 30 s (LIO's
 # nopin_response_timeout): libiscsi logs in again and retries, so the client does not fail, but
@@ -134,10 +149,12 @@ for ring in $rings; do
     mb=${ring%/*} cmdmb=8
     [ "$ring" = "$mb" ] || cmdmb=${ring#*/}
     step "$luns bootlink LUNs with max_data_area_mb=$mb cmd_ring_size_mb=$cmdmb"
+    # Overlays first: they live on the guest's tmpfs, and the previous ring's, freed here, would
+    # count against this ring's devices. Their data is taken out of the memory figures too.
+    for i in $(seq 1 "$luns"); do rm -f "$D/ovl/s$i.ovl"; "$BL_IMG" create -b "$D/base.img" "$D/ovl/s$i.ovl"; done
     sync; echo 3 > /proc/sys/vm/drop_caches
     vm0=$(vmalloc_kb) mem0=$(mem_used_kb) rss0=$(proc_kb "$TCMU_MAIN" VmRSS) thr0=$(proc_kb "$TCMU_MAIN" Threads)
-    fd0=$(fds "$TCMU_MAIN")
-    for i in $(seq 1 "$luns"); do rm -f "$D/ovl/s$i.ovl"; "$BL_IMG" create -b "$D/base.img" "$D/ovl/s$i.ovl"; done
+    fd0=$(fds "$TCMU_MAIN") ovl0=$(ovl_kb)
     t0=$(date +%s.%N)
     for i in $(seq 1 "$luns"); do
         b=$CFS/core/user_1/bl-s$i
@@ -157,7 +174,7 @@ for ring in $rings; do
     peak_start
     read -r bl_s bl_bad bl_med bl_max <<< "$(storm bl_client)"
     peak=$(peak_stop) nop1=$(nopin_drops)
-    mem2=$(mem_used_kb) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
+    mem2=$(( $(mem_used_kb) - ($(ovl_kb) - ovl0) )) rss2=$(proc_kb "$TCMU_MAIN" VmRSS)
     step "storm on the fileio LUN"
     read -r fio_s fio_bad fio_med fio_max <<< "$(storm fileio_client)"
     nop2=$(nopin_drops)
