@@ -8,10 +8,11 @@
 # --ring-mb lists the TCMU ring sizes to try, each DATA[/CMD]: max_data_area_mb (the data area,
 # allocated page by page as commands use it) and optionally cmd_ring_size_mb (the command ring,
 # allocated whole when the device is enabled; the kernel's default is 8).
-# Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). The guest needs about
-# 1 GB plus 10 MB per LUN with the 8 MiB command ring, or 5 MB per LUN with 1 MiB: 200 LUNs want
-# --mem 3072 (8/1) or --mem 4096. --timeout (guest seconds) defaults to 20 s per LUN and ring size
-# plus 15 min, at least 90 min: under TCG on a shared host 200 LUNs take about half an hour a ring.
+# Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). At 200 LUNs the guest's
+# memory peaked at 1.0 GB during the storm with the 1 MiB command ring and 2.4 GB with the
+# kernel's 8 MiB (its 200 initiators included): --mem 2048 for 8/1, --mem 4096 with 8 MiB rings.
+# --timeout (guest seconds) defaults to 20 s per LUN and ring size plus 15 min, at least 90 min:
+# under TCG 200 LUNs took 5 minutes a ring on a quiet host and 20 on a busy one.
 # A client's boot: the hot set (the first HOT MiB of the disk, 64 KiB reads in order, QD4: kernel,
 # drivers), then 256 scattered 4 KiB reads (QD4) spread over the disk, then 16 scattered 4 KiB
 # writes (logs, registry) — every client reads the same blocks, as identical PCs do.
