@@ -1,6 +1,6 @@
-# Helpers for the guest benchmarks (vm-bench-handler.sh, vm-boot-storm.sh); source after
-# tests/vm/lib.sh. Figures are summed per (test, LUN) with bench_add and printed by bench_report
-# as JSON lines plus a table, with ratios to two baselines measured in the same run.
+# Helpers for the guest benchmarks (vm-bench-handler.sh, vm-boot-storm.sh, vm-ring-mix.sh);
+# source after tests/vm/lib.sh. Figures are summed per (test, LUN) with bench_add and printed by
+# bench_report as JSON lines plus a table, with ratios to two baselines measured in the same run.
 export DM_DISABLE_UDEV=1 # no udev in the guest: dmsetup must not wait for it
 
 # A handler directory for tcmu-runner (it takes one --handler-path): bootlink, the passthrough
@@ -40,6 +40,49 @@ perf_read() {
     iops=$(printf '%s\n' "$out" | tr '\r' '\n' | sed -n 's/.*iops average \([0-9]*\) .*/\1/p' | tail -1)
     [ -n "$iops" ] || die "iscsi-perf on $2 printed no average: $out"
     echo "$iops"
+}
+
+# Boot storms (vm-boot-storm.sh, vm-ring-mix.sh) -----------------------------------------------
+# boot_client IQN URL BLOCKS: one client's boot on a LUN of BLOCKS 512-byte blocks, in three short
+# sessions: the hot set (the first 8 MiB, 64 KiB reads in order, QD4: kernel, drivers), then 256
+# scattered 4 KiB reads (QD4) over the disk, then 16 scattered 4 KiB writes (logs, registry).
+# Every client reads the same blocks, as identical PCs do.
+BOOT_BYTES=$(( 8 * 1048576 + 256 * 4096 + 16 * 4096 ))
+boot_client() {
+    "$BL_IO" -i "$1" "$2" perf read seq 4 128 0 128 128 0 &&
+    "$BL_IO" -i "$1" "$2" perf read rand 4 8 0 256 $(($3 / 256)) 0 &&
+    "$BL_IO" -i "$1" "$2" perf write rand 4 8 4 16 $(($3 / 16)) 0
+} > /dev/null
+
+# together N DIR FUNC: FUNC 1 ... FUNC N in parallel, started at the same moment; prints that
+# moment (date +%s.%N). DIR/times gets "I STATUS END-TIME" for each; FUNC i's errors go to
+# $OUT/FUNC-i.err, kept only when not empty. Starting N shells under TCG takes about a second for
+# three, so all are started first and wait on a lock that is then released: otherwise the first
+# clients would be done before the last ones start. FUNC should not fork before its real work.
+together() {
+    local n=$1 dir=$2 fn=$3 i lk t0 pids=()
+    : > "$dir/times"
+    : > "$dir/ready"
+    exec {lk}> "$dir/lock"
+    flock -x "$lk"
+    for i in $(seq 1 "$n"); do
+        (
+            echo "$i" >> "$dir/ready"
+            flock -s "$dir/lock" true
+            rc=0
+            "$fn" "$i" 2> "$OUT/$fn-$i.err" || rc=$?
+            echo "$i $rc $(date +%s.%N)" >> "$dir/times"
+        ) {lk}>&- & pids+=($!)
+    done
+    for i in $(seq 1 1200); do [ "$(wc -l < "$dir/ready")" -lt "$n" ] || break; sleep 0.5; done
+    [ "$(wc -l < "$dir/ready")" = "$n" ] || die "$fn: only $(wc -l < "$dir/ready") of $n started in 10 minutes"
+    sleep 1 # the last to say it is ready is then waiting on the lock
+    t0=$(date +%s.%N)
+    flock -u "$lk"
+    exec {lk}>&-
+    wait "${pids[@]}" || true
+    find "$OUT" -maxdepth 1 -name "$fn-*.err" -empty -delete
+    echo "$t0"
 }
 
 # dm-thin with an external origin: the in-kernel copy-on-write an admin could build by hand.

@@ -8,13 +8,12 @@
 # --ring-mb lists the TCMU ring sizes to try, each DATA[/CMD]: max_data_area_mb (the data area,
 # allocated page by page as commands use it) and optionally cmd_ring_size_mb (the command ring,
 # allocated whole when the device is enabled; the kernel's default is 8).
-# Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). The guest needs about
-# 1 GB plus 10 MB per LUN with the 8 MiB command ring, or 5 MB per LUN with 1 MiB: 200 LUNs want
-# --mem 3072 (8/1) or --mem 4096. --timeout (guest seconds) defaults to 20 s per LUN and ring size
-# plus 15 min, at least 90 min: under TCG on a shared host 200 LUNs take about half an hour a ring.
-# A client's boot: the hot set (the first HOT MiB of the disk, 64 KiB reads in order, QD4: kernel,
-# drivers), then 256 scattered 4 KiB reads (QD4) spread over the disk, then 16 scattered 4 KiB
-# writes (logs, registry) — every client reads the same blocks, as identical PCs do.
+# Run on the host; it re-runs itself in a guest (tests/vm/run-in-guest). At 200 LUNs the guest's
+# memory peaked at 1.0 GB during the storm with the 1 MiB command ring and 2.4 GB with the
+# kernel's 8 MiB (its 200 initiators included): --mem 2048 for 8/1, --mem 4096 with 8 MiB rings.
+# --timeout (guest seconds) defaults to 20 s per LUN and ring size plus 15 min, at least 90 min:
+# under TCG 200 LUNs took 5 minutes a ring on a quiet host and 20 on a busy one.
+# A client's boot: boot_client in bench-lib.sh (8 MiB hot set, scattered reads, a few writes).
 # Printed per ring size, as one JSON line: time to create and export the N backstores, wall time
 # of the storm and aggregate MiB/s against fileio's under the same load (how many clients failed,
 # and how many connections the target dropped for an unanswered NOP-In), tcmu-runner's RSS,
@@ -24,7 +23,7 @@
 # random reads) with that ring size. Then, on the host, one line with the host's load during the
 # run: the figures mean little without it.
 set -euo pipefail
-luns=64 rings="4 8 16 8/1" base_mib=128 mem=2048 hot_mib=8 timeout=
+luns=64 rings="4 8 16 8/1" base_mib=128 mem=2048 timeout=
 while [ $# -gt 0 ]; do
     case "$1" in
         --luns) luns=$2; shift 2 ;;
@@ -76,56 +75,27 @@ ulimit -n 1000000
 start_tcmu_runner
 TCMU_MAIN=$TCMU_PID
 
-# One client's boot on URL as initiator IQN (three short sessions).
-boot_client() {
-    "$BL_IO" -i "$1" "$2" perf read seq 4 128 0 $((hot_mib * 16)) 128 0 &&
-    "$BL_IO" -i "$1" "$2" perf read rand 4 8 0 256 $((NBLK / 256)) 0 &&
-    "$BL_IO" -i "$1" "$2" perf write rand 4 8 4 16 $((NBLK / 16)) 0
-} > /dev/null
-BOOT_BYTES=$(( hot_mib * 1048576 + 256 * 4096 + 16 * 4096 ))
-
-# storm CLIENT-FUNC: N clients booting at the same moment. Prints the seconds from the start to
-# the last client done, how many clients failed (a failure is a figure too: the run goes on, each
-# failed client's errors are in $OUT), and the median and slowest successful client's boot time.
-# Starting N shells under TCG takes about a second for three clients, so they are all started
-# first and wait on a lock the storm then releases: otherwise the first ones would be done before
-# the last ones start. Times are the clients' own, not the bookkeeping after them.
+# storm CLIENT-FUNC: N clients booting at the same moment (together, bench-lib.sh). Prints the
+# seconds from the start to the last client done, how many clients failed (a failure is a figure
+# too: the run goes on, each failed client's errors are in $OUT), and the median and slowest
+# successful client's boot time. Times are the clients' own, not the bookkeeping after them.
 storm() {
-    local t0 t1 i lk pids=() times=$D/times-$1 ready=$D/ready-$1
-    : > "$times"
-    : > "$ready"
-    exec {lk}> "$D/storm.lock"
-    flock -x "$lk"
-    for i in $(seq 1 "$luns"); do
-        (
-            iqn=$("$1" "$i" iqn) u=$("$1" "$i" url) rc=0
-            echo "$i" >> "$ready"
-            flock -s "$D/storm.lock" true
-            boot_client "$iqn" "$u" 2> "$OUT/storm-$1-$i.err" || rc=$?
-            echo "$i $rc $(date +%s.%N)" >> "$times"
-        ) {lk}>&- & pids+=($!)
-    done
-    for i in $(seq 1 1200); do [ "$(wc -l < "$ready")" -lt "$luns" ] || break; sleep 0.5; done
-    [ "$(wc -l < "$ready")" = "$luns" ] || die "storm: only $(wc -l < "$ready") of $luns clients started in 10 minutes"
-    sleep 1 # the last to say it is ready is then waiting on the lock
-    t0=$(date +%s.%N)
-    flock -u "$lk"
-    exec {lk}>&-
-    wait "${pids[@]}" || true
+    local t0 t1
+    t0=$(together "$luns" "$D" "$1")
     t1=$(date +%s.%N)
     awk -v t0="$t0" -v t1="$t1" -v what="$1" -v out="$OUT" '
         { end = $3 - t0; if (end > last) last = end }
-        $2 != 0 { printf "storm: %s %d failed (see %s/storm-%s-%d.err)\n", what, $1, out, what, $1 > "/dev/stderr" }
-        END { printf "storm: %s: last client done %.1f s after the start, all reaped after %.1f s\n", what, last, t1 - t0 > "/dev/stderr" }' "$times"
-    awk -v t0="$t0" '$3 - t0 > last { last = $3 - t0 } END { printf "%.2f ", last }' "$times"
+        $2 != 0 { printf "storm: %s %d failed (see %s/%s-%d.err)\n", what, $1, out, what, $1 > "/dev/stderr" }
+        END { printf "storm: %s: last client done %.1f s after the start, all reaped after %.1f s\n", what, last, t1 - t0 > "/dev/stderr" }' "$D/times"
+    awk -v t0="$t0" '$3 - t0 > last { last = $3 - t0 } END { printf "%.2f ", last }' "$D/times"
     # a client that did not even say how it ended failed too
-    echo -n "$(( luns - $(awk '$2 == 0' "$times" | wc -l) )) "
-    awk -v t0="$t0" '$2 == 0 { print $3 - t0 }' "$times" | sort -n |
+    echo -n "$(( luns - $(awk '$2 == 0' "$D/times" | wc -l) )) "
+    awk -v t0="$t0" '$2 == 0 { print $3 - t0 }' "$D/times" | sort -n |
         awk '{ v[NR] = $1 } END { if (NR) printf "%.1f %.1f", v[int((NR + 1) / 2)], v[NR]; else printf "null null" }'
-    find "$OUT" -maxdepth 1 -name "storm-$1-*.err" -empty -delete
 }
-bl_client() { [ "$2" = iqn ] && echo "$BL_IQN:client-s$1" || url "$BL_IQN:target-s$1"; }
-fileio_client() { [ "$2" = iqn ] && echo "$FIQN" || url "$BL_IQN:target-storm-fileio"; }
+# Client i of each storm (no command substitution: they run once the storm has started).
+bl_client() { boot_client "$BL_IQN:client-s$1" "iscsi://$PORTAL_IP/$BL_IQN:target-s$1/0" "$NBLK"; }
+fileio_client() { boot_client "$FIQN" "iscsi://$PORTAL_IP/$BL_IQN:target-storm-fileio/0" "$NBLK"; }
 
 vmalloc_kb() { awk '/^VmallocUsed/ {print $2}' /proc/meminfo; }
 mem_used_kb() { awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} END {print t - a}' /proc/meminfo; }
@@ -179,10 +149,10 @@ for ring in $rings; do
     read -r fio_s fio_bad fio_med fio_max <<< "$(storm fileio_client)"
     nop2=$(nopin_drops)
     step "QD32 on one of them"
-    r4=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 8 -r 5)
-    r64=$(perf_read "$(bl_client 1 iqn)" "$(bl_client 1 url)" 128 -r 5)
-    f4=$(perf_read "$FIQN" "$(fileio_client 1 url)" 8 -r 5)
-    f64=$(perf_read "$FIQN" "$(fileio_client 1 url)" 128 -r 5)
+    r4=$(perf_read "$BL_IQN:client-s1" "$(url "$BL_IQN:target-s1")" 8 -r 5)
+    r64=$(perf_read "$BL_IQN:client-s1" "$(url "$BL_IQN:target-s1")" 128 -r 5)
+    f4=$(perf_read "$FIQN" "$(url "$BL_IQN:target-storm-fileio")" 8 -r 5)
+    f64=$(perf_read "$FIQN" "$(url "$BL_IQN:target-storm-fileio")" 128 -r 5)
     mib_s() { awk -v s="$1" -v b="$BOOT_BYTES" -v n=$((luns - $2)) 'BEGIN { printf "%.1f", n * b / s / 1048576 }'; } # SECONDS FAILED
     rate() { awk -v s="$1" -v n=$((luns - $2)) 'BEGIN { printf "%.6f", n / s }'; } # SECONDS FAILED -> clients/s
     span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
