@@ -459,9 +459,7 @@ static inline uint16_t mask_of(struct blc_chain *c, uint64_t cl)
 	return __atomic_load_n(&c->mask[cl], __ATOMIC_ACQUIRE);
 }
 
-/* The layer serving the byte at `at`, and in *n how many bytes from there (at
- * most `left`) it serves in one piece. */
-static uint8_t source_run(struct blc_chain *c, uint64_t at, size_t left, size_t *n)
+uint8_t blc_source_run(struct blc_chain *c, uint64_t at, size_t left, size_t *n)
 {
 	uint8_t top = (uint8_t)(c->n - 1), src;
 	uint64_t cl = at >> c->cshift, end;
@@ -518,7 +516,7 @@ int blc_readv(struct blc_chain *c, const struct iovec *iov, int iovcnt, uint64_t
 		return -EAGAIN;
 	while (pos < len && r == 0) {
 		size_t n;
-		struct blc_layer *l = c->layers[source_run(c, off + pos, len - pos, &n)];
+		struct blc_layer *l = c->layers[blc_source_run(c, off + pos, len - pos, &n)];
 		uint64_t at = l->data_off + off + pos;
 		struct slice sl;
 		sl.heap = NULL;

@@ -128,6 +128,10 @@ void blc_gate_leave(struct blc_chain *c);
 void blc_gate_close(struct blc_chain *c);
 void blc_gate_open(struct blc_chain *c);
 
+/* The layer serving the byte at `at`, and in *n how many bytes from there (at
+ * most `left`) it serves in one piece: what reads and commit's copy follow. */
+uint8_t blc_source_run(struct blc_chain *c, uint64_t at, size_t left, size_t *n);
+
 /* Flush with the gate entered or closed by the caller. */
 int blc_flush_locked(struct blc_chain *c);
 /* Resolve a backing path stored in layer `owner` (relative = to owner's dir). */

@@ -237,21 +237,17 @@ static int build_layer(struct blc_chain *c, const char *tmp, struct blc_header *
 	if (r == 0 && fallocate(fd, 0, 0, (off_t)h->data_offset) < 0 && errno != EOPNOTSUPP)
 		r = -errno;
 	for (uint64_t cl = 0; r == 0 && cl < c->nclusters; cl++) {
-		uint16_t m = t->map[cl];
-		unsigned nsub = c->cluster >> c->sshift;
-		for (unsigned k = 0; m && r == 0 && k < nsub;) {
-			/* a run of sub-blocks with one source */
-			unsigned j = k, here = (m >> k) & 1;
-			while (j < nsub && ((m >> j) & 1) == here)
-				j++;
-			struct blc_layer *src = here ? t : c->layers[c->table[cl]];
-			uint64_t a = (cl << c->cshift) + ((uint64_t)k << c->sshift);
-			uint64_t b = (cl << c->cshift) + ((uint64_t)j << c->sshift);
-			if (b > c->size)
-				b = c->size;
-			if (a < b)
-				r = copy_data(src->fd, src->data_off + a, fd, h->data_offset + a, b - a);
-			k = j;
+		uint64_t pos = cl << c->cshift, end = pos + c->cluster;
+		if (!t->map[cl])
+			continue;
+		if (end > c->size)
+			end = c->size;
+		/* the runs the chain reads now: the top's sub-blocks and what lies below */
+		while (r == 0 && pos < end) {
+			size_t n;
+			struct blc_layer *src = c->layers[blc_source_run(c, pos, end - pos, &n)];
+			r = copy_data(src->fd, src->data_off + pos, fd, h->data_offset + pos, n);
+			pos += n;
 		}
 	}
 	/* every cluster the top held any of is whole in the new layer; each page
