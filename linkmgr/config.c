@@ -100,6 +100,9 @@ static const struct key keys[] = {
 	{ "max_data_area_mb", K_INT, O(max_data_area_mb), 1, 2048, NULL, NULL, false },
 	/* the kernel clamps anything above 8 to 8 and says so only in its log */
 	{ "cmd_ring_size_mb", K_INT, O(cmd_ring_size_mb), 1, 8, NULL, NULL, false },
+	/* LIO's node attribute limits */
+	{ "nopin_timeout", K_INT, O(nopin_timeout), 3, 60, NULL, NULL, false },
+	{ "nopin_response_timeout", K_INT, O(nopin_response_timeout), 3, 60, NULL, NULL, false },
 	{ "handler_dir", K_PATH, O(handler_dir), 0, 0, NULL, NULL, false },
 	{ "iqn_prefix", K_STR, O(iqn_prefix), 0, 0, check_iqn,
 	  "iqn.YYYY-MM.reversed.domain (lowercase)", false },
@@ -147,6 +150,11 @@ int bl_config_defaults(struct bl_config *cfg)
 	 * a 1 MiB command ring instead of the kernel's 8 saves 7 MB of vmalloc per device. */
 	cfg->max_data_area_mb = 8;
 	cfg->cmd_ring_size_mb = 1;
+	/* A PC that powers off never logs out: its session is dropped after about the sum of
+	 * these (linkmgr.conf). iPXE answers no NOP-In, so LIO drops its pre-OS session that long
+	 * after its login, and iPXE logs in again at its next disk command. */
+	cfg->nopin_timeout = 10;
+	cfg->nopin_response_timeout = 10;
 	cfg->portal_port = 3260;
 	cfg->chap = true;
 	cfg->dhcp_mode = BL_DHCP_FULL;

@@ -41,6 +41,8 @@ struct bl_config {
 	int hba_index;		/* 42: core/user_<hba_index> */
 	int max_data_area_mb;	/* 8: TCMU data area, allocated as commands use it */
 	int cmd_ring_size_mb;	/* 1: TCMU command ring, vmalloc'ed whole per device */
+	int nopin_timeout;	/* 10: LIO's NOP-In interval per client ACL, seconds */
+	int nopin_response_timeout;	/* 10: ...and how long an answer may take */
 	char *handler_dir;	/* BOOTLINK_HANDLER_DIR: where handler_bootlink.so lives */
 	char *iqn_prefix;	/* iqn.2026-11.org.bootlink */
 	int portal_port;	/* 3260 */

@@ -280,6 +280,8 @@ static int read_target(const char *iscsi, const char *iqn, struct bl_lio_target 
 			break;
 		a->userid = read_attr("%s/auth/userid", ad);
 		a->password = read_attr("%s/auth/password", ad);
+		a->nopin_timeout = read_int(ad, "attrib/nopin_timeout");
+		a->nopin_response_timeout = read_int(ad, "attrib/nopin_response_timeout");
 	}
 	free_names(acls, na);
 	return r;
@@ -493,6 +495,10 @@ int bl_cfs_client_status(const struct bl_cfs *cfs, const struct bl_plan_params *
 	/* The ACL's info file says "No active iSCSI Session" unless the initiator is logged in. */
 	char *info = read_attr("%s/acls/%s/info", tpg, iiqn);
 	out->online = info && strstr(info, "InitiatorName") && !strstr(info, "No active");
+	/* the newest session (the kernel shows one): its id grows with every login to the TPG */
+	const char *sid = out->online ? strstr(info, "LIO Session ID:") : NULL;
+	if (sid)
+		out->sid = (uint32_t)strtoul(sid + strlen("LIO Session ID:"), NULL, 10);
 	free(info);
 	char *s = read_attr("%s/lun/lun_0/statistics/scsi_tgt_port/read_mbytes", tpg);
 	out->read_mb = s ? strtoull(s, NULL, 10) : 0;
@@ -501,4 +507,28 @@ int bl_cfs_client_status(const struct bl_cfs *cfs, const struct bl_plan_params *
 	out->write_mb = s ? strtoull(s, NULL, 10) : 0;
 	free(s);
 	return 0;
+}
+
+int bl_cfs_gate(const struct bl_cfs *cfs, const struct bl_plan_params *p, const char *mac)
+{
+	char tiqn[BL_IQN_MAX], dir[PATH_MAX], rel[PATH_MAX];
+	int r = bl_target_iqn(p->iqn_prefix, mac, tiqn, sizeof(tiqn));
+	if (r < 0)
+		return r;
+	pathf(dir, sizeof(dir), "%s/iscsi/%s/tpgt_1/np", cfs->root, tiqn);
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	struct dirent *e;
+	int n = 0;
+	while (r == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		pathf(rel, sizeof(rel), "iscsi/%s/tpgt_1/np/%s", tiqn, e->d_name);
+		struct bl_action a = { .op = BL_OP_RMDIR, .path = rel, .key = "", .what = "gate" };
+		if ((r = apply_one(cfs, &a)) == 0 || r == -ENOENT)
+			r = 0, n++;
+	}
+	closedir(d);
+	return r < 0 ? r : n;
 }

@@ -37,9 +37,16 @@ int bl_cfs_apply(const struct bl_cfs *cfs, const struct bl_plan *plan, bl_cfs_fa
 struct bl_cfs_status {
 	bool present;		/* the client's target exists */
 	bool online;		/* its ACL has an active iSCSI session */
+	uint32_t sid;		/* LIO's id of the newest session (0: none) */
 	uint64_t read_mb, write_mb;	/* LUN 0 counters, MiB */
 };
 int bl_cfs_client_status(const struct bl_cfs *cfs, const struct bl_plan_params *p,
 			 const char *mac, struct bl_cfs_status *out);
+
+/* Refuses new logins to mac's target without touching its sessions: removes the TPG's network
+ * portals (LIO then answers a login for that target with "not found"; a running session keeps
+ * its connection). The next plan puts the portal back unless the client is still gated.
+ * Returns the number of portals removed, or a negative errno. */
+int bl_cfs_gate(const struct bl_cfs *cfs, const struct bl_plan_params *p, const char *mac);
 
 #endif

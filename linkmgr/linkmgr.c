@@ -33,6 +33,8 @@
 #include "error.h"
 #include "hook.h"
 #include "json.h"
+#include "log.h"
+#include "bootevent.h"
 #include "netaddr.h"
 #include "reconcile.h"
 #include "validate.h"
@@ -76,7 +78,8 @@ static void sd_notify_msg(const char *msg)
 	close(fd);
 }
 
-static int send_boot(const struct bl_config *cfg, const char *mac_in, const char *how)
+/* verbose: print the daemon's verdict ("started", "same boot", "on hold", ...) */
+static int send_boot(const struct bl_config *cfg, const char *mac_in, const char *how, bool verbose)
 {
 	char mac[BL_MAC_LEN], req[64], *reply = NULL;
 	if (bl_mac_parse(mac_in, mac) < 0) {
@@ -91,8 +94,11 @@ static int send_boot(const struct bl_config *cfg, const char *mac_in, const char
 		return 1;
 	}
 	int ok = strncmp(reply, "{\"ok\":true", 10) == 0;
+	const char *v = strstr(reply, "\"boot\":\"");
 	if (!ok)
 		fprintf(stderr, "linkmgr: %s\n", reply);
+	else if (verbose && v)
+		printf("%s: %.*s\n", mac, (int)strcspn(v + 8, "\""), v + 8);
 	free(reply);
 	return ok ? 0 : 1;
 }
@@ -102,59 +108,178 @@ static int dnsmasq_hook(const struct bl_config *cfg, int argc, char **argv)
 {
 	char mac[BL_MAC_LEN];
 	switch (bl_hook_classify(argc, argv, getenv("DNSMASQ_VENDOR_CLASS"), "/proc/net/arp", mac)) {
-	case BL_HOOK_BOOT: send_boot(cfg, mac, NULL); break;
-	case BL_HOOK_BOOT_LATE: send_boot(cfg, mac, "tftp"); break;
+	case BL_HOOK_BOOT: send_boot(cfg, mac, NULL, false); break;
+	case BL_HOOK_BOOT_LATE: send_boot(cfg, mac, "tftp", false); break;
 	case BL_HOOK_NONE: break;
 	}
 	return 0;
 }
 
-/* One boot produces several events (firmware DHCP, boot file download, iPXE's DHCP, its
- * script download): the first rebuilds a volatile client's disk, the others, coming while the
- * iSCSI login may already be under way, must not. */
-#define BOOT_DEBOUNCE_S 45
+/* Boot events (see bootevent.h). A reconcile they ask for runs shortly after the reply, so
+ * that dnsmasq's script helper, which runs one hook at a time, is never held up by it, and the
+ * events of a room that powers on together share a few passes. */
+#define SAME_BOOT_S 45
+#define COALESCE_MS 200
+#define HOLD_POLL_MS 1000
 
-struct boot_mark {
+struct boot_client {
 	char mac[BL_MAC_LEN];
-	time_t at;
+	struct bl_bootev_client ev;
 };
 
 struct daemon {
 	struct bl_mgr mgr;
 	struct bl_config *cfg;
 	bool fixed_addr;
-	struct boot_mark *marks;
-	size_t n_marks;
+	struct boot_client *clients;
+	size_t n_clients;
+	struct bl_bootev_params bootev;
+	int64_t reconcile_at;		/* monotonic ms of a requested pass; 0: none */
 };
 
-static time_t mono_now(void)
+static int64_t mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Returns seconds since mac's last handled boot, or -1; records now if it is handled now. */
-static long boot_seen(struct daemon *d, const char *mac, bool record)
+static void want_reconcile(struct daemon *d, int64_t delay_ms)
 {
-	time_t now = mono_now();
-	for (size_t i = 0; i < d->n_marks; i++) {
-		if (strcmp(d->marks[i].mac, mac) != 0)
-			continue;
-		long ago = (long)(now - d->marks[i].at);
-		if (record)
-			d->marks[i].at = now;
-		return ago;
-	}
-	if (record) {
-		struct boot_mark *v = realloc(d->marks, (d->n_marks + 1) * sizeof(*v));
-		if (v) {
-			d->marks = v;
-			snprintf(v[d->n_marks].mac, BL_MAC_LEN, "%s", mac);
-			v[d->n_marks++].at = now;
+	int64_t at = mono_ms() + delay_ms;
+	if (!d->reconcile_at || at < d->reconcile_at)
+		d->reconcile_at = at;
+}
+
+static struct boot_client *boot_client(struct daemon *d, const char *mac)
+{
+	for (size_t i = 0; i < d->n_clients; i++)
+		if (strcmp(d->clients[i].mac, mac) == 0)
+			return &d->clients[i];
+	struct boot_client *v = realloc(d->clients, (d->n_clients + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	d->clients = v;
+	struct boot_client *c = &v[d->n_clients++];
+	snprintf(c->mac, sizeof(c->mac), "%s", mac);
+	bl_bootev_init(&c->ev);
+	return c;
+}
+
+static struct bl_sessions sessions_of(struct daemon *d, const char *mac)
+{
+	struct bl_plan_params pp = { .iqn_prefix = d->cfg->iqn_prefix };
+	struct bl_cfs_status s;
+	if (bl_cfs_client_status(&d->mgr.cfs, &pp, mac, &s) < 0)
+		return (struct bl_sessions){ false, 0 };
+	return (struct bl_sessions){ s.online, s.sid };
+}
+
+static void gate(struct daemon *d, const char *mac, bool on)
+{
+	bl_mgr_set_gated(&d->mgr, mac, on);
+	if (!on)
+		return;
+	struct bl_plan_params pp = { .iqn_prefix = d->cfg->iqn_prefix };
+	int r = bl_cfs_gate(&d->mgr.cfs, &pp, mac);
+	if (r < 0)
+		bl_log("client %s: cannot refuse new logins: %s", mac, strerror(-r));
+}
+
+/* Acts on a verdict; returns the reply's "boot" word. */
+static const char *act(struct daemon *d, struct boot_client *c, enum bl_bootev_verdict v,
+		       struct bl_sessions s, const char *how)
+{
+	bool was_gated = false;
+	for (size_t i = 0; i < d->mgr.n_gated; i++)
+		was_gated |= strcmp(d->mgr.gated[i], c->mac) == 0;
+	switch (v) {
+	case BL_BOOTEV_START:
+		bl_log("client %s starts a boot%s%s", c->mac, how,
+		       was_gated ? " (its old session has ended)" : "");
+		if (bl_mgr_note_boot(&d->mgr, c->mac) < 0)
+			return "error";
+		/* A disk about to be renewed takes no login until it is; the reconcile puts the
+		 * portal back once the disk is ready (or at once if nothing needs doing). */
+		gate(d, c->mac, false);
+		if (bl_mgr_boot_renews(&d->mgr, c->mac)) {
+			struct bl_plan_params pp = { .iqn_prefix = d->cfg->iqn_prefix };
+			bl_cfs_gate(&d->mgr.cfs, &pp, c->mac);
 		}
+		want_reconcile(d, COALESCE_MS);
+		return "started";
+	case BL_BOOTEV_SAME:
+		bl_log("client %s: boot event%s ignored: part of the boot that started %.0f s ago",
+		       c->mac, how, (double)mono_ms() / 1000 - c->ev.start_at);
+		return "same boot";
+	case BL_BOOTEV_HOLD:
+		if (!was_gated) {
+			bl_log("client %s: boot event%s while session %u is logged in: new logins wait "
+			       "until that session ends (a rebooted PC's old session) or for %.0f s "
+			       "(a running one)", c->mac, how, s.sid, d->bootev.hold_s);
+			gate(d, c->mac, true);
+		}
+		return "on hold";
+	case BL_BOOTEV_LIVE:
+		if (was_gated) {
+			bl_log("client %s: session %u stayed logged in: the boot event is dropped, "
+			       "logins are accepted again", c->mac, s.sid);
+			gate(d, c->mac, false);
+			want_reconcile(d, 0);
+		} else {
+			bl_log("client %s: boot event%s ignored: session %u is live and outlived a hold "
+			       "before", c->mac, how, s.sid);
+		}
+		return "ignored: the client is running";
 	}
-	return -1;
+	return "?";
+}
+
+static char *boot_event(struct daemon *d, const char *arg)
+{
+	char word[64], mac[BL_MAC_LEN];
+	snprintf(word, sizeof(word), "%s", arg);
+	char *sp = strchr(word, ' ');
+	if (sp)
+		*sp = '\0';
+	if (bl_mac_parse(word, mac) < 0)
+		return bl_ctl_error_reply(bl_last_error());
+	/* The wire says nothing about who sent it: only linked, enabled clients are tracked. */
+	struct bl_client cl;
+	if (bl_db_client_get(d->mgr.db, mac, &cl) < 0)
+		return strdup("{\"ok\":true,\"boot\":\"ignored: not a linked client\"}");
+	bool enabled = cl.enabled;
+	bl_client_clear(&cl);
+	if (!enabled)
+		return strdup("{\"ok\":true,\"boot\":\"ignored: the client is disabled\"}");
+	struct boot_client *c = boot_client(d, mac);
+	if (!c)
+		return bl_ctl_error_reply("out of memory");
+	struct bl_sessions s = sessions_of(d, mac);
+	const char *how = sp && !strcmp(sp + 1, "tftp") ? " (iPXE script download)" : "";
+	enum bl_bootev_verdict v = bl_bootev_event(&c->ev, &d->bootev, (double)mono_ms() / 1000, s);
+	const char *what = act(d, c, v, s, how);
+	char msg[128];
+	snprintf(msg, sizeof(msg), "{\"ok\":true,\"boot\":\"%s\"}", what);
+	return strdup(msg);
+}
+
+/* Clients on hold, looked at again. */
+static bool poll_holds(struct daemon *d)
+{
+	bool any = false;
+	for (size_t i = 0; i < d->n_clients; i++) {
+		struct boot_client *c = &d->clients[i];
+		if (!bl_bootev_held(&c->ev))
+			continue;
+		struct bl_sessions s = sessions_of(d, c->mac);
+		enum bl_bootev_verdict v = bl_bootev_poll(&c->ev, &d->bootev,
+							  (double)mono_ms() / 1000, s);
+		if (v != BL_BOOTEV_HOLD)
+			act(d, c, v, s, "");
+		any |= bl_bootev_held(&c->ev);
+	}
+	return any;
 }
 
 static char *reply_stats(const struct bl_reconcile_stats *st, int r)
@@ -190,44 +315,8 @@ static char *handle(void *ctx, const char *req)
 		int r = bl_mgr_status_json(&d->mgr, &out);
 		return r < 0 ? bl_ctl_error_reply(bl_last_error()) : out;
 	}
-	if (!strncmp(req, "boot ", 5)) {
-		char arg[64], mac[BL_MAC_LEN];
-		snprintf(arg, sizeof(arg), "%s", req + 5);
-		char *sp = strchr(arg, ' ');
-		if (sp)
-			*sp = '\0';
-		if (bl_mac_parse(arg, mac) < 0)
-			return bl_ctl_error_reply(bl_last_error());
-		long ago = boot_seen(d, mac, false);
-		bool tftp = sp && !strcmp(sp + 1, "tftp");
-		bool same_window = ago >= 0 && ago < BOOT_DEBOUNCE_S;
-		/* Sessions are read from configfs only when they decide something. */
-		bool online = false;
-		if (tftp || same_window) {
-			struct bl_plan_params pp = { .iqn_prefix = d->cfg->iqn_prefix };
-			struct bl_cfs_status s;
-			online = bl_cfs_client_status(&d->mgr.cfs, &pp, mac, &s) == 0 && s.online;
-		}
-		/* From the TFTP hook (proxy mode) the iSCSI login may already be under way: a
-		 * client with a live session is left alone then. See linkmgr(8), BOOT DETECTION. */
-		if (tftp && online)
-			return strdup("{\"ok\":true,\"ignored\":\"client has a live session\"}");
-		/* Inside the window an event belongs to the same boot, unless the client has logged
-		 * in since: a volatile client's boot removed its LUN and every session with it, so a
-		 * session now means that boot got as far as the disk and this is the next one. */
-		if (same_window && !online) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "{\"ok\":true,\"ignored\":\"same boot (%lds ago)\"}", ago);
-			return strdup(msg);
-		}
-		boot_seen(d, mac, true);
-		fprintf(stderr, "linkmgr: client %s starts a boot%s\n", mac,
-			sp ? " (iPXE script download)" : "");
-		if (bl_mgr_note_boot(&d->mgr, mac) < 0)
-			return bl_ctl_error_reply("out of memory");
-		int r = bl_reconcile(&d->mgr, &st);
-		return reply_stats(&st, r);
-	}
+	if (!strncmp(req, "boot ", 5))
+		return boot_event(d, req + 5);
 	return bl_ctl_error_reply("unknown request (expected ping, reconcile, status or boot MAC)");
 }
 
@@ -240,13 +329,13 @@ static bool update_address(struct daemon *d)
 	int plen = 24;
 	if (bl_netaddr_detect(d->cfg->boot_interface, addr, &plen) < 0) {
 		if (d->mgr.server[0])
-			fprintf(stderr, "linkmgr: server address lost: %s\n", bl_last_error());
+			bl_log("server address lost: %s", bl_last_error());
 		addr[0] = '\0';
 	}
 	if (!strcmp(addr, d->mgr.server) && plen == d->mgr.prefixlen)
 		return false;
 	if (addr[0])
-		fprintf(stderr, "linkmgr: server address is now %s/%d\n", addr, plen);
+		bl_log("server address is now %s/%d", addr, plen);
 	snprintf(d->mgr.server, sizeof(d->mgr.server), "%s", addr);
 	d->mgr.prefixlen = plen;
 	return true;
@@ -280,17 +369,35 @@ static int run_daemon(struct daemon *d)
 	struct bl_reconcile_stats st;
 	bl_reconcile(&d->mgr, &st);
 	sd_notify_msg("READY=1\nSTATUS=serving");
+	int64_t next_period = mono_ms() + PERIOD_MS, next_hold = 0;
+	bool holds = false;
 	for (;;) {
 		struct pollfd p[3] = { { sfd, POLLIN, 0 }, { srv.fd, POLLIN, 0 },
 				       { nw ? bl_netwatch_fd(nw) : -1, POLLIN, 0 } };
-		int n = poll(p, 3, PERIOD_MS);
+		int64_t now = mono_ms(), wake = next_period;
+		if (d->reconcile_at && d->reconcile_at < wake)
+			wake = d->reconcile_at;
+		if (holds && next_hold < wake)
+			wake = next_hold;
+		int n = poll(p, 3, wake > now ? (int)(wake - now) : 0);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0) {
-			update_address(d);
-			bl_reconcile(&d->mgr, &st);
-			continue;
+		now = mono_ms();
+		if (holds && now >= next_hold) {
+			holds = poll_holds(d);
+			next_hold = now + HOLD_POLL_MS;
 		}
+		if (now >= next_period) {
+			update_address(d);
+			want_reconcile(d, 0);
+		}
+		if (d->reconcile_at && mono_ms() >= d->reconcile_at) {
+			d->reconcile_at = 0;
+			next_period = mono_ms() + PERIOD_MS;
+			bl_reconcile(&d->mgr, &st);
+		}
+		if (n <= 0)
+			continue;
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			bool stop = false, hup = false;
@@ -301,21 +408,25 @@ static int run_daemon(struct daemon *d)
 			if (stop)
 				break;
 			if (hup) {
-				fprintf(stderr, "linkmgr: SIGHUP: reconciling\n");
+				bl_log("SIGHUP: reconciling");
 				update_address(d);
-				bl_reconcile(&d->mgr, &st);
+				want_reconcile(d, 0);
 			}
 		}
 		if (p[1].revents & POLLIN) {
 			int r = bl_ctl_serve_one(&srv, handle, d);
 			if (r < 0 && r != -EAGAIN)
-				fprintf(stderr, "linkmgr: control connection: %s\n", strerror(-r));
+				bl_log("control connection: %s", strerror(-r));
+			if (!holds && d->mgr.n_gated) {
+				holds = true;
+				next_hold = mono_ms() + HOLD_POLL_MS;
+			}
 		}
 		if (nw && (p[2].revents & POLLIN) && bl_netwatch_drain(nw) && update_address(d))
-			bl_reconcile(&d->mgr, &st);
+			want_reconcile(d, 0);
 	}
 	sd_notify_msg("STOPPING=1");
-	fprintf(stderr, "linkmgr: stopping; LIO objects stay in place for running clients\n");
+	bl_log("stopping; LIO objects stay in place for running clients");
 	bl_netwatch_close(nw);
 	bl_ctl_close(&srv);
 	close(sfd);
@@ -368,13 +479,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (boot_mac) {
-		int r = send_boot(&cfg, boot_mac, NULL);
+		int r = send_boot(&cfg, boot_mac, NULL, true);
 		bl_config_free(&cfg);
 		return r;
 	}
 	int rc = 1;
 	struct bl_db *db = NULL;
-	struct daemon d = { .cfg = &cfg };
+	/* A rebooted PC's old session lasts until LIO's NOP-In checks fail: up to nopin_timeout
+	 * for the ping plus nopin_response_timeout for the answer; a hold lasts a little longer. */
+	struct daemon d = { .cfg = &cfg,
+			    .bootev = { .same_boot_s = SAME_BOOT_S,
+					.hold_s = cfg.nopin_timeout + cfg.nopin_response_timeout + 10 } };
 	/* without the admin group the database stays root-only (0600) rather than unusable */
 	const char *group = dry ? NULL : cfg.admin_group;
 	if (group && !getgrnam(group)) {
@@ -414,7 +529,7 @@ int main(int argc, char **argv)
 		rc = run_daemon(&d);
 	}
 out_mgr:
-	free(d.marks);
+	free(d.clients);
 	bl_mgr_free(&d.mgr);
 out:
 	bl_db_close(db);

@@ -8,8 +8,10 @@
  * backstore whose dev_config/size must change is rebuilt only after its LUN links are gone.
  *
  * Order of the output: shared parents, then targets of clients that are gone, then each wanted
- * client (teardown of what is wrong, then creation; TPG enable last so an initiator never sees
- * a half-built target), then backstores of clients that are gone.
+ * client (teardown of what is wrong, then creation; the portal and the TPG enable last, so an
+ * initiator never logs in to a half-built target), then backstores of clients that are gone.
+ * A gated client (bl_want.gate) has no portal: LIO refuses logins to it while its sessions
+ * run on, which is how a rebuild is kept from racing a login.
  */
 #include "plan.h"
 
@@ -234,7 +236,7 @@ static void plan_client(struct ctx *c, const struct bl_want *w, const char *key,
 		snprintf(np, sizeof(np), "%s:%d", p->portal_ip, p->portal_port);
 	bool np_ok = false;
 	for (size_t i = 0; has_tpg && i < t->n_nps; i++) {
-		if (np[0] && strcmp(t->nps[i], np) == 0)
+		if (np[0] && !w->gate && strcmp(t->nps[i], np) == 0)
 			np_ok = true;
 		else
 			emit(c, BL_OP_RMDIR, key, "remove portal", NULL, false, "%s/np/%s", tpg,
@@ -276,8 +278,6 @@ static void plan_client(struct ctx *c, const struct bl_want *w, const char *key,
 		emit(c, BL_OP_SYMLINK, key, "link LUN to backstore", target, false,
 		     "%s/lun/" BL_LUN0 "/%s", tpg, bsname);
 	}
-	if (np[0] && !np_ok)
-		emit(c, BL_OP_MKDIR, key, "create portal", NULL, false, "%s/np/%s", tpg, np);
 	if (!acl_present)
 		emit(c, BL_OP_MKDIR, key, "create ACL", NULL, false, "%s/acls/%s", tpg, iiqn);
 	if (!map_ok) {
@@ -296,6 +296,23 @@ static void plan_client(struct ctx *c, const struct bl_want *w, const char *key,
 			emit(c, BL_OP_WRITE, key, "set CHAP secret", w->chap_secret, true,
 			     "%s/acls/%s/auth/password", tpg, iiqn);
 	}
+	/* How soon LIO notices a PC that went away without logging out (see linkmgr.conf) */
+	char v[16];
+	if (p->nopin_timeout && (!acl || acl->nopin_timeout != p->nopin_timeout)) {
+		snprintf(v, sizeof(v), "%d", p->nopin_timeout);
+		emit(c, BL_OP_WRITE, key, "set NOP-In interval", v, false,
+		     "%s/acls/%s/attrib/nopin_timeout", tpg, iiqn);
+	}
+	if (p->nopin_response_timeout
+	    && (!acl || acl->nopin_response_timeout != p->nopin_response_timeout)) {
+		snprintf(v, sizeof(v), "%d", p->nopin_response_timeout);
+		emit(c, BL_OP_WRITE, key, "set NOP-In answer timeout", v, false,
+		     "%s/acls/%s/attrib/nopin_response_timeout", tpg, iiqn);
+	}
+	/* The portal after the LUN, its mapping and CHAP: a TPG that stays enabled through a
+	 * rebuild is logged in to only once its disk is whole. */
+	if (np[0] && !np_ok && !w->gate)
+		emit(c, BL_OP_MKDIR, key, "create portal", NULL, false, "%s/np/%s", tpg, np);
 	if (tpg_needs_enable)
 		emit(c, BL_OP_WRITE, key, "enable TPG", "1", false, "%s/enable", tpg);
 }

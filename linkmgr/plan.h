@@ -25,6 +25,8 @@ struct bl_want {
 	uint64_t dev_size;		/* bytes */
 	const char *chap_user, *chap_secret;	/* NULL: no CHAP for this client */
 	bool recreate;			/* rebuild its backstore even if it looks right (new boot) */
+	bool gate;			/* no portal: logins are refused while linkmgr waits for a
+					 * session to end or rebuilds the disk (sessions stay) */
 };
 
 struct bl_plan_params {
@@ -32,6 +34,8 @@ struct bl_plan_params {
 	int hba_index;
 	int max_data_area_mb;		/* TCMU ring sizes, written into control before enable */
 	int cmd_ring_size_mb;
+	int nopin_timeout;		/* per-ACL NOP-In interval and answer timeout, s; 0: */
+	int nopin_response_timeout;	/* leave LIO's default */
 	const char *portal_ip;		/* NULL: no portal (address unknown yet) */
 	int portal_port;
 	bool chap;
@@ -58,6 +62,7 @@ struct bl_lio_acl {
 	struct bl_lio_lun *mapped;
 	size_t n_mapped;
 	char *userid, *password;	/* NULL if unreadable */
+	int nopin_timeout, nopin_response_timeout;	/* seconds, -1 unknown */
 };
 
 struct bl_lio_target {

@@ -7,6 +7,12 @@
  *   request from the DHCP hook) or has no iSCSI session. A running client is never moved.
  * A volatile client's backstore is also rebuilt at each boot: the handler discards a volatile
  * overlay's data when its device opens, so every boot starts from the image.
+ *
+ * No disk is renewed or rebuilt under a session. Before a client's disk is touched, its logins
+ * are refused (its portal is removed; sessions keep running) and its sessions are read again: a
+ * client that logged in meanwhile is left as it is and renewed at a later pass, once offline.
+ * The plan then builds the disk and puts the portal back last. A crash in between leaves a
+ * client without a portal, which the next pass (at start) puts back.
  */
 #include "reconcile.h"
 
@@ -26,22 +32,14 @@
 #include "files.h"
 #include "ipxe.h"
 #include "json.h"
+#include "log.h"
 #include "plan.h"
 #include "storage.h"
 #include "validate.h"
 
 #define RENEW_THREADS 8
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("linkmgr: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
+#define say bl_log
 
 int bl_mgr_init(struct bl_mgr *m, const struct bl_config *cfg, struct bl_db *db)
 {
@@ -63,6 +61,63 @@ void bl_mgr_free(struct bl_mgr *m)
 	free(m->boots);
 	m->boots = NULL;
 	m->n_boots = 0;
+	free(m->gated);
+	m->gated = NULL;
+	m->n_gated = 0;
+}
+
+static ssize_t mac_index(char (*v)[18], size_t n, const char *mac)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], mac) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+int bl_mgr_set_gated(struct bl_mgr *m, const char *mac, bool gated)
+{
+	ssize_t i = mac_index(m->gated, m->n_gated, mac);
+	if (!gated) {
+		if (i >= 0)
+			memmove(&m->gated[i], &m->gated[i + 1], (m->n_gated - (size_t)i - 1) * 18);
+		m->n_gated -= i >= 0;
+		return 0;
+	}
+	if (i >= 0)
+		return 0;
+	char (*v)[18] = realloc(m->gated, (m->n_gated + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->gated = v;
+	snprintf(m->gated[m->n_gated++], 18, "%s", mac);
+	return 0;
+}
+
+/* The renewal rule, on the fields of one client (see the note at the top). */
+static bool is_vol(const struct bl_client *c)
+{
+	return c->mode == BL_MODE_VOLATILE && c->role != BL_ROLE_SUPER;
+}
+
+static bool needs_new_disk(const struct bl_client *c, bool exists, int current_version)
+{
+	return !exists || c->booted_version < 0 || c->reset != BL_RESET_NONE
+	       || (is_vol(c) && c->booted_version != current_version);
+}
+
+bool bl_mgr_boot_renews(struct bl_mgr *m, const char *mac)
+{
+	struct bl_client c;
+	struct bl_image img;
+	if (bl_db_client_get(m->db, mac, &c) < 0)
+		return false;
+	bool r = false;
+	if (c.enabled && bl_db_image_get_id(m->db, c.image_id, &img) == 0) {
+		r = is_vol(&c) || needs_new_disk(&c, true, img.current_version);
+		bl_image_clear(&img);
+	}
+	bl_client_clear(&c);
+	return r;
 }
 
 int bl_mgr_note_boot(struct bl_mgr *m, const char *mac)
@@ -80,10 +135,7 @@ int bl_mgr_note_boot(struct bl_mgr *m, const char *mac)
 
 static bool booting(const struct bl_mgr *m, const char *mac)
 {
-	for (size_t i = 0; i < m->n_boots; i++)
-		if (strcmp(m->boots[i], mac) == 0)
-			return true;
-	return false;
+	return mac_index(m->boots, m->n_boots, mac) >= 0;
 }
 
 static struct bl_plan_params plan_params(const struct bl_mgr *m)
@@ -92,6 +144,8 @@ static struct bl_plan_params plan_params(const struct bl_mgr *m)
 		.iqn_prefix = m->cfg->iqn_prefix, .hba_index = m->cfg->hba_index,
 		.max_data_area_mb = m->cfg->max_data_area_mb,
 		.cmd_ring_size_mb = m->cfg->cmd_ring_size_mb,
+		.nopin_timeout = m->cfg->nopin_timeout,
+		.nopin_response_timeout = m->cfg->nopin_response_timeout,
 		.portal_ip = m->server[0] ? m->server : NULL, .portal_port = m->cfg->portal_port,
 		.chap = m->cfg->chap,
 	};
@@ -157,21 +211,52 @@ static enum bl_ipxe_kind decide(struct bl_mgr *m, const struct bl_link *l, struc
 		w->chap_user = c->chap_user;
 		w->chap_secret = c->chap_secret;
 	}
-	it->vol = c->mode == BL_MODE_VOLATILE && c->role != BL_ROLE_SUPER;
+	it->vol = is_vol(c);
 	bool boot = booting(m, c->mac);
+	w->gate = mac_index(m->gated, m->n_gated, c->mac) >= 0;
 	it->exists = bl_storage_exists(cfg, l);
-	bool need_new = !it->exists || c->booted_version < 0 || c->reset != BL_RESET_NONE
-			|| (it->vol && c->booted_version != l->current_version);
+	bool need_new = needs_new_disk(c, it->exists, l->current_version);
 	bool now = !it->exists || boot || c->reset == BL_RESET_NOW;
 	if (need_new && !now) {
 		struct bl_plan_params pp = plan_params(m);
 		struct bl_cfs_status s;
 		now = bl_cfs_client_status(&m->cfs, &pp, c->mac, &s) == 0 && !s.online;
 	}
-	it->renew = need_new && now;
-	if (boot && it->vol)
+	/* a boot on hold waits: its old session may still be alive */
+	it->renew = need_new && now && !w->gate;
+	if (boot && it->vol && !w->gate)
 		w->recreate = true;
 	return BL_IPXE_BOOT;
+}
+
+/* Step 1b: clients whose disk this pass renews or rebuilds stop accepting logins first, and
+ * are looked at once more: one that logged in meanwhile keeps its disk for now. */
+static void gate_renewals(struct bl_mgr *m, const struct bl_link *links, struct bl_want *want,
+			  struct item *items, size_t n)
+{
+	struct bl_plan_params pp = plan_params(m);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		struct bl_want *w = &want[i];
+		if (it->kind != BL_IPXE_BOOT || !(it->renew || w->recreate))
+			continue;
+		const char *mac = links[i].client.mac;
+		struct bl_cfs_status s;
+		if (bl_cfs_client_status(&m->cfs, &pp, mac, &s) < 0 || !s.present)
+			continue;	/* nothing is served yet: nothing to log in to */
+		int r = bl_cfs_gate(&m->cfs, &pp, mac);
+		if (r < 0)
+			say("client %s: cannot refuse logins while its disk is rebuilt: %s", mac,
+			    strerror(-r));
+		if (r < 0 || (bl_cfs_client_status(&m->cfs, &pp, mac, &s) == 0 && s.online)) {
+			if (s.online)
+				say("client %s: logged in (session %u) as its disk was about to be %s: "
+				    "left as it is; it is renewed once it is offline", mac, s.sid,
+				    it->renew ? "renewed" : "rebuilt");
+			it->renew = false;
+			w->recreate = false;
+		}
+	}
 }
 
 /* Step 2: renewals run on a few threads: creating an overlay is mostly waiting for its
@@ -443,18 +528,13 @@ int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 		return r;
 	}
 	struct bl_plan_params pp = plan_params(m);
-	struct bl_lio_state actual;
+	struct bl_lio_state actual = { 0 };
 	struct stat sb;
 	if (!m->cfs.emulate && stat(m->cfs.root, &sb) < 0) {
 		say("LIO is not loaded: %s is missing (modprobe target_core_user iscsi_target_mod)",
 		    m->cfs.root);
 		bl_links_free(links, n);
 		return -ENOENT;
-	}
-	if ((r = bl_cfs_read(&m->cfs, &pp, &actual)) < 0) {
-		say("configfs %s: cannot read: %s", m->cfs.root, strerror(-r));
-		bl_links_free(links, n);
-		return r;
 	}
 	struct bl_want *want = calloc(n + 1, sizeof(*want));
 	struct bl_storage_loc *loc = calloc(n + 1, sizeof(*loc));
@@ -468,8 +548,15 @@ int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 	}
 	for (size_t i = 0; i < n; i++)
 		items[i].kind = decide(m, &links[i], &want[i], &items[i]);
-	if (!m->dry_run)
+	if (!m->dry_run) {
+		gate_renewals(m, links, want, items, n);
 		renew_all(m, links, items, n);
+	}
+	/* read after the gates, so that the plan puts the portals back */
+	if ((r = bl_cfs_read(&m->cfs, &pp, &actual)) < 0) {
+		say("configfs %s: cannot read: %s", m->cfs.root, strerror(-r));
+		goto out;
+	}
 	bool tx = !m->dry_run && bl_db_begin(m->db) == 0;
 	for (size_t i = 0; i < n; i++) {
 		finish_client(m, &links[i], &want[i], &items[i], &loc[i]);

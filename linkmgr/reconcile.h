@@ -27,6 +27,9 @@ struct bl_mgr {
 	/* MACs that started a boot since the last pass (from `boot <mac>`) */
 	char (*boots)[18];
 	size_t n_boots;
+	/* MACs whose logins stay refused (a boot on hold, see bootevent.h): no portal */
+	char (*gated)[18];
+	size_t n_gated;
 };
 
 struct bl_reconcile_stats {
@@ -38,6 +41,11 @@ int bl_mgr_init(struct bl_mgr *m, const struct bl_config *cfg, struct bl_db *db)
 void bl_mgr_free(struct bl_mgr *m);
 /* Records a boot of mac (normalized) for the next pass. */
 int bl_mgr_note_boot(struct bl_mgr *m, const char *mac);
+/* Gating: the daemon keeps this set in line with its boots on hold. */
+int bl_mgr_set_gated(struct bl_mgr *m, const char *mac, bool gated);
+/* Would a boot of mac starting now renew or rebuild its disk? (volatile clients, and clients
+ * with a reset, relink or new overlay pending). Reads the database; false on any error. */
+bool bl_mgr_boot_renews(struct bl_mgr *m, const char *mac);
 /* Returns 0 when every client is served as wanted, 1 when some failed (logged), <0 on a
  * failure that stopped the whole pass (database unreadable, configfs missing...). */
 int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st);

@@ -6,7 +6,9 @@
 #
 # Firmware: bios = SeaBIOS + the e1000's iPXE ROM; uefi = OVMF + the e1000's iPXE EFI ROM;
 # uefi-pxe = OVMF's own UEFI PXE on a virtio-net NIC without option ROM, the path of a real PC:
-# the firmware must download ipxe.efi over TFTP and chainload it.
+# the firmware must download ipxe.efi over TFTP and chainload it. The e1000's ROM is Debian 13's
+# iPXE from tests/e2e/prepare-ipxe (BOOTLINK_E2E_IPXE=DIR, or "system" for QEMU's own).
+# The client's network traffic is kept as a pcap beside the console log when the boot fails.
 # NETDEV-OPTS is a QEMU -netdev without id, e.g. socket,mcast=230.0.0.1:PORT,localaddr=127.0.0.1.
 # Waits until REGEX (default: the client's last line, "BOOTLINK-CLIENT (done|error=)") appears, the
 # client powers off, the boot hits a dead end (no bootable device, SAN not reachable), or the
@@ -33,10 +35,15 @@ log=${log:-$(mktemp "/var/tmp/bootlink-client-${name//:/}.XXXXXX.log")}
 ovmf=/usr/share/ovmf/OVMF.fd
 
 args=(-accel tcg -machine pc -m 512 -smp 1 -nographic -no-reboot -monitor none -serial "file:$log"
-      -netdev "$net,id=n0")
+      -netdev "$net,id=n0" -object "filter-dump,id=cap,netdev=n0,file=$log.pcap")
+# The NIC's iPXE option ROM: Debian 13's (tests/e2e/prepare-ipxe says why), or QEMU's own with
+# BOOTLINK_E2E_IPXE=system.
+ipxe=${BOOTLINK_E2E_IPXE:-$("$(dirname "$0")/prepare-ipxe")}
+rom=
+[ "$ipxe" = system ] || rom=",romfile=$ipxe/qemu/$([ "$fw" = bios ] && echo pxe || echo efi)-e1000.rom"
 case "$fw" in
-    bios) args+=(-boot n -device "e1000,netdev=n0,mac=$mac,bootindex=1") ;;
-    uefi) args+=(-bios "$ovmf" -device "e1000,netdev=n0,mac=$mac,bootindex=1") ;;
+    bios) args+=(-boot n -device "e1000,netdev=n0,mac=$mac,bootindex=1$rom") ;;
+    uefi) args+=(-bios "$ovmf" -device "e1000,netdev=n0,mac=$mac,bootindex=1$rom") ;;
     uefi-pxe) args+=(-bios "$ovmf" -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=1") ;;
     *) echo "client.sh: unknown firmware '$fw' (bios, uefi, uefi-pxe)" >&2; exit 2 ;;
 esac
@@ -72,7 +79,7 @@ tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' |
     grep -av '^$' | sed "s/^/[$name] /" || true
 if [ -n "$seen" ] && ! grep -aq 'BOOTLINK-CLIENT error=' "$log"; then
     echo "client $name ($fw, $mac): \"$until\" after $secs s"
-    [ -n "${BOOTLINK_VM_KEEP:-}" ] || rm -f "$log" "$log.qemu"
+    [ -n "${BOOTLINK_VM_KEEP:-}" ] || rm -f "$log" "$log.qemu" "$log.pcap"
     exit 0
 fi
 why="no \"$until\" within ${timeout}s"

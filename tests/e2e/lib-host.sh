@@ -12,6 +12,9 @@ E2E_NET="socket,mcast=230.77.0.1:$E2E_PORT,localaddr=127.0.0.1"
 E2E_SERVER_MAC=52:54:00:77:00:01
 E2E_TMP=$(mktemp -d /var/tmp/bootlink-e2e.XXXXXX)
 _passes=0 _failures=0 SERVER_PID= SERVER_OUT=
+# Debian 13's iPXE for the clients' ROMs and the files the server hands out (see prepare-ipxe).
+export BOOTLINK_E2E_IPXE=${BOOTLINK_E2E_IPXE:-$("$E2E/prepare-ipxe")}
+[ "$BOOTLINK_E2E_IPXE" = system ] && export BOOTLINK_T_IPXE_LIB=/usr/lib/ipxe || export BOOTLINK_T_IPXE_LIB=$BOOTLINK_E2E_IPXE/lib
 
 ok() { _passes=$((_passes + 1)); echo "ok - $*"; }
 not_ok() { _failures=$((_failures + 1)); echo "not ok - $*"; }
@@ -22,7 +25,9 @@ finish() { echo "$_passes passed, $_failures failed"; [ "$_failures" = 0 ]; }
 start_server() {
     local i
     mkdir -p "$E2E_TMP/jobs"
-    BOOTLINK_VM_JOBDIR=$E2E_TMP/jobs "$SRC/tests/vm/run-in-guest" --name "e2e-$(basename "$1" .sh)" \
+    # The guest's files stay in $E2E_TMP (removed when the test passes) so that a failure keeps
+    # the server's logs, whatever the guest's own result.
+    BOOTLINK_VM_KEEP=1 BOOTLINK_VM_JOBDIR=$E2E_TMP/jobs "$SRC/tests/vm/run-in-guest" --name "e2e-$(basename "$1" .sh)" \
         --timeout 1200 --nic "$E2E_NET@$E2E_SERVER_MAC" "$@" > "$E2E_TMP/server.out" 2>&1 &
     SERVER_PID=$!
     for i in $(seq 1 600); do
@@ -70,8 +75,17 @@ _cleanup() {
         kill $(ps -o pid= --ppid "$SERVER_PID") "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
-    if [ "$rc" = 0 ] && [ "$_failures" = 0 ] && [ -z "${BOOTLINK_VM_KEEP:-}" ]; then rm -rf "$E2E_TMP"
-    else echo "e2e: files kept in $E2E_TMP" >&2; fi
+    if [ "$rc" = 0 ] && [ "$_failures" = 0 ]; then
+        [ -n "${BOOTLINK_VM_KEEP:-}" ] && echo "e2e: files kept in $E2E_TMP" >&2 || rm -rf "$E2E_TMP"
+        return
+    fi
+    # A failure keeps, without any flag, what tells its story beside meson's logs: linkmgr's,
+    # dnsmasq's and tcmu-runner's logs and the guest's dmesg, the clients' consoles and pcaps.
+    keep="$BOOTLINK_BUILD_DIR/meson-logs/e2e/$(basename "$0" .sh)-$(date +%Y%m%d-%H%M%S)"
+    mkdir -p "$keep"
+    [ -z "$SERVER_OUT" ] || cp -r "$SERVER_OUT" "$keep/server" 2>/dev/null || true
+    cp "$E2E_TMP"/*.out "$E2E_TMP"/*.log "$E2E_TMP"/*.pcap "$keep/" 2>/dev/null || true
+    echo "e2e: failed; logs kept in $keep (all files in $E2E_TMP)" >&2
 }
 trap _cleanup EXIT
 trap 'exit 143' TERM INT     # so that the EXIT trap runs when the test is stopped

@@ -32,6 +32,7 @@ server_address = "$PORTAL_IP";
 boot_interface = "eth0";
 chap = ${BOOTLINK_T_E2E_CHAP:-true};
 handler_dir = "$BUILD/handler";
+ipxe_dir = "${BOOTLINK_T_IPXE_LIB:-/usr/lib/ipxe}";
 admin_group = "root";
 dhcp = { mode = "full"; ranges = ( { start = "10.77.0.100"; end = "10.77.0.199"; netmask = "255.255.255.0"; } ); lease_time = "1h"; };
 CONF

@@ -36,17 +36,32 @@ for c in "$@"; do
     [ "$c" != "${c#*,volatile}" ] && opts[$m12]=";volatile"
     "$BL_IMG" create -b "$base" "/var/tmp/bl/overlays/$m12.ovl" >/dev/null || die "overlay for $mac"
     bl_lun "$m12" "/var/tmp/bl/overlays/$m12.ovl" "${opts[$m12]}" >/dev/null
+    # BOOTLINK_T_NOPIN="T R": LIO's NOP-In interval and answer timeout for the client's ACL.
+    if [ -n "${BOOTLINK_T_NOPIN:-}" ]; then
+        a=$CFS/iscsi/$BL_IQN:target-$m12/tpgt_1/acls/$BL_IQN:client-$m12/attrib
+        echo "${BOOTLINK_T_NOPIN% *}" > "$a/nopin_timeout"
+        echo "${BOOTLINK_T_NOPIN#* }" > "$a/nopin_response_timeout"
+    fi
+    # BOOTLINK_T_PAUSE=S: iPXE logs in, then waits S seconds without disk I/O (a boot menu).
+    san="sanboot iscsi:$PORTAL_IP::::$BL_IQN:target-$m12"
+    [ -z "${BOOTLINK_T_PAUSE:-}" ] ||
+        san="sanhook --drive 0x80 iscsi:$PORTAL_IP::::$BL_IQN:target-$m12
+echo bootlink: logged in, idle for $BOOTLINK_T_PAUSE s
+sleep $BOOTLINK_T_PAUSE
+sanboot --drive 0x80"
     cat > "/var/tmp/tftp/$m12.ipxe" <<EOF
 #!ipxe
 echo bootlink: ${mac} boots its link (manual server)
 set initiator-iqn $BL_IQN:client-$m12
-sanboot iscsi:$PORTAL_IP::::$BL_IQN:target-$m12
+$san
 EOF
     echo "client $mac: LUN $BL_IQN:target-$m12${opts[$m12]:+ (volatile)}"
 done
 
 step "dnsmasq: DHCP + TFTP on eth0"
-cp /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /var/tmp/tftp/
+cp "${BOOTLINK_T_IPXE_LIB:-/usr/lib/ipxe}"/undionly.kpxe /var/tmp/tftp/
+# BOOTLINK_T_EFI_BOOT=snponly.efi hands UEFI firmware iPXE's SNP-only build instead.
+cp "${BOOTLINK_T_IPXE_LIB:-/usr/lib/ipxe}/${BOOTLINK_T_EFI_BOOT:-ipxe.efi}" /var/tmp/tftp/ipxe.efi
 cat > /var/tmp/tftp/boot.ipxe <<'EOF'
 #!ipxe
 chain ${mac:hexraw}.ipxe || goto notlinked

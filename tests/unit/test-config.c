@@ -55,6 +55,9 @@ static void defaults_when_missing(void **state)
 	assert_int_equal(c.max_data_area_mb, 8);
 	/* the kernel's 8 MiB command ring is vmalloc'ed whole per device; 1 MiB is plenty */
 	assert_int_equal(c.cmd_ring_size_mb, 1);
+	/* a powered-off PC's session goes within about 20 s, not LIO's 45 */
+	assert_int_equal(c.nopin_timeout, 10);
+	assert_int_equal(c.nopin_response_timeout, 10);
 	assert_true(c.chap);
 	assert_int_equal(c.dhcp_mode, BL_DHCP_FULL);
 	assert_int_equal(c.n_ranges, 0);
@@ -231,6 +234,9 @@ static void broken_files(void **state)
 		{ "\ncmd_ring_size_mb = 9;\n", 2, "cmd_ring_size_mb: 9 is out of range 1..8" },
 		{ "cmd_ring_size_mb = \"1\";\n", 1, "cmd_ring_size_mb: expected an integer" },
 		{ "max_data_area_mb = 0;\n", 1, "max_data_area_mb: 0 is out of range 1..2048" },
+		/* LIO's own limits for node attributes */
+		{ "nopin_timeout = 2;\n", 1, "nopin_timeout: 2 is out of range 3..60" },
+		{ "nopin_response_timeout = 61;\n", 1, "nopin_response_timeout: 61 is out of range 3..60" },
 	};
 	(void)state;
 

@@ -365,6 +365,73 @@ static void test_foreign_acl_in_owned_target_removed(void **state)
 	bl_lio_state_free(&st);
 }
 
+/* A gated client loses only its portal (its sessions, LUN and ACL stay); a rebuild of a client
+ * whose portal is gone puts the portal back only after its LUN is mapped again. */
+/* The per-ACL NOP-In attributes are written when they differ, and only then. */
+static void test_nopin_attributes(void **state)
+{
+	(void)state;
+	struct bl_want w[1] = { mk("52:54:00:00:00:01", "bootlink//o/1.ovl") };
+	struct bl_lio_state st = { 0 };
+	add_converged(&st, &w[0], "10.0.0.1:3260");
+	struct bl_plan_params p = params;
+	p.nopin_timeout = 10;
+	p.nopin_response_timeout = 12;
+	st.targets[0].acls[0].nopin_timeout = 15;	/* LIO's defaults */
+	st.targets[0].acls[0].nopin_response_timeout = 30;
+	struct bl_plan pl;
+	assert_int_equal(bl_plan_compute(&p, w, 1, &st, &pl), 0);
+	assert_int_equal(pl.n, 2);
+	const char *A = "iscsi/" PREFIX ":target-525400000001/tpgt_1/acls/" PREFIX ":client-525400000001";
+	char path[256];
+	snprintf(path, sizeof(path), "%s/attrib/nopin_timeout", A);
+	assert_string_equal(find(&pl, BL_OP_WRITE, path)->arg, "10");
+	snprintf(path, sizeof(path), "%s/attrib/nopin_response_timeout", A);
+	assert_string_equal(find(&pl, BL_OP_WRITE, path)->arg, "12");
+	bl_plan_free(&pl);
+	st.targets[0].acls[0].nopin_timeout = 10;
+	st.targets[0].acls[0].nopin_response_timeout = 12;
+	assert_int_equal(bl_plan_compute(&p, w, 1, &st, &pl), 0);
+	assert_int_equal(pl.n, 0);
+	bl_plan_free(&pl);
+	bl_lio_state_free(&st);
+}
+
+static void test_gate_and_rebuild_order(void **state)
+{
+	(void)state;
+	struct bl_want w[1] = { mk("52:54:00:00:00:01", "bootlink//o/1.ovl;volatile") };
+	struct bl_lio_state st = { 0 };
+	add_converged(&st, &w[0], "10.0.0.1:3260");
+	const char *T = "iscsi/" PREFIX ":target-525400000001/tpgt_1";
+	char np[256], map[256];
+	snprintf(np, sizeof(np), "%s/np/10.0.0.1:3260", T);
+	snprintf(map, sizeof(map), "%s/acls/" PREFIX ":client-525400000001/lun_0/map", T);
+	struct bl_plan pl;
+	w[0].gate = true;
+	assert_int_equal(bl_plan_compute(&params, w, 1, &st, &pl), 0);
+	assert_int_equal(pl.n, 1);
+	assert_non_null(find(&pl, BL_OP_RMDIR, np));
+	bl_plan_free(&pl);
+	/* gated and rebuilt: the portal goes first and does not come back */
+	w[0].recreate = true;
+	assert_int_equal(bl_plan_compute(&params, w, 1, &st, &pl), 0);
+	assert_true(index_of(&pl, find(&pl, BL_OP_RMDIR, np)) <
+		    index_of(&pl, find(&pl, BL_OP_RMDIR, "core/user_42/bl-525400000001")));
+	assert_null(find(&pl, BL_OP_MKDIR, np));
+	bl_plan_free(&pl);
+	/* the gate lifted after the rebuild (the portal is gone from the state): back, last */
+	free(st.targets[0].nps[0]);
+	st.targets[0].n_nps = 0;
+	w[0].gate = false;
+	assert_int_equal(bl_plan_compute(&params, w, 1, &st, &pl), 0);
+	assert_true(index_of(&pl, find(&pl, BL_OP_SYMLINK, map)) <
+		    index_of(&pl, find(&pl, BL_OP_MKDIR, np)));
+	assert_int_equal(index_of(&pl, find(&pl, BL_OP_MKDIR, np)), pl.n - 1);
+	bl_plan_free(&pl);
+	bl_lio_state_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +443,8 @@ int main(void)
 		cmocka_unit_test(test_stray_owned_objects_removed),
 		cmocka_unit_test(test_chap_and_portal_changes),
 		cmocka_unit_test(test_foreign_acl_in_owned_target_removed),
+		cmocka_unit_test(test_gate_and_rebuild_order),
+		cmocka_unit_test(test_nopin_attributes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

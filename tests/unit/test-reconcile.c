@@ -170,16 +170,74 @@ static void test_full_cycle(void **state)
 	assert_int_equal(st.actions, 0);
 	assert_false(st.dnsmasq_reloaded);
 
-	/* a boot of the volatile client rebuilds its backstore only */
+	/* a boot of the volatile client rebuilds its backstore only: 12 actions, and its portal,
+	 * taken away while the disk was rebuilt (no login may race the rebuild), comes back */
 	assert_int_equal(bl_mgr_note_boot(&f->m, M1), 0);
 	assert_int_equal(bl_reconcile(&f->m, &st), 0);
-	assert_int_equal(st.actions, 12);
+	assert_int_equal(st.actions, 12 + 1);
+	assert_true(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000001/tpgt_1/np/10.0.0.1:3260",
+			   f->dir));
 	assert_int_equal(bl_reconcile(&f->m, &st), 0);
 	assert_int_equal(st.actions, 0);
 	/* ...a persistent one keeps its backstore */
 	assert_int_equal(bl_mgr_note_boot(&f->m, M2), 0);
 	assert_int_equal(bl_reconcile(&f->m, &st), 0);
 	assert_int_equal(st.actions, 0);
+}
+
+/* The ACL's info file as LIO shows it for a logged-in initiator (configfs emulation: a file). */
+static void fake_session(struct fx *f, const char *m12, unsigned sid)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/cfs/target/iscsi/" PREFIX ":target-%s/tpgt_1/acls/" PREFIX
+		 ":client-%s/info", f->dir, m12, m12);
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	fprintf(fp, "InitiatorName: " PREFIX ":client-%s\nInitiatorAlias: \nLIO Session ID: %u   "
+		    "ISID: 0x80 12 34 56 00 00  TSIH: 1  SessionType: Normal\n", m12, sid);
+	fclose(fp);
+}
+
+/* A disk is never rebuilt under a session, whatever asked for it; a gated client has no portal
+ * until the gate is lifted, and keeps its disk meanwhile. */
+static void test_no_rebuild_under_a_session(void **state)
+{
+	struct fx *f = *state;
+	struct bl_reconcile_stats st;
+	const char *np = "%s/cfs/target/iscsi/" PREFIX ":target-525400000001/tpgt_1/np/10.0.0.1:3260";
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	fake_session(f, "525400000001", 7);
+	char *before = slurp("%s/cfs/target/core/user_42/bl-525400000001/control", f->dir);
+	assert_int_equal(bl_mgr_note_boot(&f->m, M1), 0);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	/* no backstore action: only the portal went (the gate) and came back */
+	assert_int_equal(st.actions, 1);
+	assert_true(exists(np, f->dir));
+	char *after = slurp("%s/cfs/target/core/user_42/bl-525400000001/control", f->dir);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	/* on hold: the portal goes and stays gone, the disk stays */
+	assert_int_equal(bl_mgr_set_gated(&f->m, M1, true), 0);
+	assert_int_equal(bl_mgr_note_boot(&f->m, M1), 0);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 1);
+	assert_false(exists(np, f->dir));
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 0);
+	/* the session ended and the gate is lifted: the boot rebuilds the disk, portal last */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/cfs/target/iscsi/" PREFIX ":target-525400000001/tpgt_1/acls/" PREFIX
+		 ":client-525400000001/info", f->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(bl_mgr_set_gated(&f->m, M1, false), 0);
+	assert_int_equal(bl_mgr_note_boot(&f->m, M1), 0);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 12 + 1);
+	assert_true(exists(np, f->dir));
+	/* persistent M2 needs nothing at a boot: its portal is never touched */
+	assert_false(bl_mgr_boot_renews(&f->m, M2));
+	assert_true(bl_mgr_boot_renews(&f->m, M1));
 }
 
 static void test_disable_and_remove(void **state)
@@ -266,6 +324,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_rebuild_under_a_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disable_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unavailable_client_does_not_stop_others, setup,

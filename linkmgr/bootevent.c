@@ -1,0 +1,67 @@
+/* bootevent.c - the boot-event rules (see bootevent.h); table-tested in test-bootevent.c. */
+#include "bootevent.h"
+
+void bl_bootev_init(struct bl_bootev_client *c)
+{
+	*c = (struct bl_bootev_client){ .start_at = -1, .hold_at = -1 };
+}
+
+static bool in_window(const struct bl_bootev_client *c, const struct bl_bootev_params *p,
+		      double now)
+{
+	return c->start_at >= 0 && now - c->start_at < p->same_boot_s;
+}
+
+static enum bl_bootev_verdict start(struct bl_bootev_client *c, double now, struct bl_sessions s)
+{
+	c->start_at = now;
+	c->start_sid = s.sid;
+	c->hold_at = -1;
+	return BL_BOOTEV_START;
+}
+
+enum bl_bootev_verdict bl_bootev_poll(struct bl_bootev_client *c, const struct bl_bootev_params *p,
+				      double now, struct bl_sessions s)
+{
+	if (!bl_bootev_held(c))
+		return BL_BOOTEV_LIVE;
+	if (!s.online)
+		return start(c, now, s);
+	/* The portal is gone while on hold, so a different session means someone put it back:
+	 * whoever runs now is not the boot we were waiting for. */
+	if (s.sid != c->hold_sid || now - c->hold_at >= p->hold_s) {
+		c->outlived_sid = s.sid;
+		c->hold_at = -1;
+		return BL_BOOTEV_LIVE;
+	}
+	return BL_BOOTEV_HOLD;
+}
+
+enum bl_bootev_verdict bl_bootev_event(struct bl_bootev_client *c, const struct bl_bootev_params *p,
+				       double now, struct bl_sessions s)
+{
+	if (bl_bootev_held(c))
+		return bl_bootev_poll(c, p, now, s);
+	/* Events of one boot come within seconds of each other; by the time the last of them
+	 * (iPXE's script download) is handled, its login may already be in. */
+	if (in_window(c, p, now))
+		return BL_BOOTEV_SAME;
+	if (!s.online)
+		return start(c, now, s);
+	if (s.sid == c->outlived_sid)
+		return BL_BOOTEV_LIVE;
+	c->hold_at = now;
+	c->hold_sid = s.sid;
+	return BL_BOOTEV_HOLD;
+}
+
+const char *bl_bootev_name(enum bl_bootev_verdict v)
+{
+	switch (v) {
+	case BL_BOOTEV_START: return "start";
+	case BL_BOOTEV_SAME: return "same boot";
+	case BL_BOOTEV_HOLD: return "hold";
+	case BL_BOOTEV_LIVE: return "live";
+	}
+	return "?";
+}
