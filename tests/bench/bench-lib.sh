@@ -8,7 +8,7 @@ export DM_DISABLE_UDEV=1 # no udev in the guest: dmsetup must not wait for it
 bench_handler_dir() {
     local h=/run/bench-handlers
     mkdir -p "$h"
-    ln -sf "$BUILD/handler/handler_bootlink.so" "$BUILD/tests/bench/handler_blpass.so" \
+    ln -sf "$BUILD/handler/tcmu/handler_bootlink.so" "$BUILD/tests/bench/handler_blpass.so" \
         /usr/lib/x86_64-linux-gnu/tcmu-runner/handler_qcow.so "$h/"
     echo "$h"
 }

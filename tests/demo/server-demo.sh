@@ -2,7 +2,7 @@
 # LIO, and what each client sees. Output is meant for a person.
 . "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
 IO=$BUILD/tests/tools/bl-iscsi-io
-IMG=$BUILD/handler/bootlink-img
+IMG=$BUILD/handler/img/bootlink-img
 PREFIX=iqn.2026-11.org.bootlink
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 

@@ -12,7 +12,7 @@
 #   base              "base unchanged" or "base CHANGED"
 #   stop              stop dnsmasq and linkmgr, check the base is unchanged, exit
 . "$BOOTLINK_SOURCE_DIR/tests/e2e/lib-guest.sh"
-LINKMGR=$BUILD/linkmgr/linkmgr
+LINKMGR=$BUILD/linkmgr/daemon/linkmgr
 LINKCTL=$BUILD/linkctl/linkctl
 ST=/var/tmp/bl
 base_src=${1:?usage: server-linkmgr.sh BASE_IMAGE CLIENT...}
@@ -31,7 +31,7 @@ state_dir = "$ST";
 server_address = "$PORTAL_IP";
 boot_interface = "eth0";
 chap = ${BOOTLINK_T_E2E_CHAP:-true};
-handler_dir = "$BUILD/handler";
+handler_dir = "$BUILD/handler/tcmu";
 ipxe_dir = "${BOOTLINK_T_IPXE_LIB:-/usr/lib/ipxe}";
 admin_group = "root";
 dhcp = { mode = "full"; ranges = ( { start = "10.77.0.100"; end = "10.77.0.199"; netmask = "255.255.255.0"; } ); lease_time = "1h"; };

@@ -91,7 +91,7 @@ url() { echo "iscsi://$PORTAL_IP/$1/0"; } # URL for LUN 0 of TARGET_IQN
 # tcmu-runner -----------------------------------------------------------------------------------
 # start_tcmu_runner [HANDLER_DIR]: the daemon, with our build's handlers, logging to $OUT.
 start_tcmu_runner() {
-    local hdir=${1:-$BUILD/handler} i
+    local hdir=${1:-$BUILD/handler/tcmu} i
     mkdir -p /etc/tcmu
     [ -f /etc/tcmu/tcmu.conf ] || : > /etc/tcmu/tcmu.conf
     local seen
@@ -126,7 +126,7 @@ pattern() { # FILE MIB: a file of random bytes
 }
 
 # Handler tests (tests/vm/test-handler-*.sh) ------------------------------------------------------
-BL_IMG=$BUILD/handler/bootlink-img
+BL_IMG=$BUILD/handler/img/bootlink-img
 BL_IO=$BUILD/tests/tools/bl-iscsi-io
 
 # lio_user_try NAME CFGSTRING SIZE [MB]: like lio_user, but an enable that fails is returned (1),
@@ -177,6 +177,6 @@ restart_tcmu_runner() {
     stop_tcmu_runner "${1:-TERM}"
     while [ -e "$OUT/tcmu-runner.log.$n" ]; do n=$((n + 1)); done
     mv "$OUT/tcmu-runner.log" "$OUT/tcmu-runner.log.$n"
-    start_tcmu_runner "${2:-$BUILD/handler}"
+    start_tcmu_runner "${2:-$BUILD/handler/tcmu}"
 }
 

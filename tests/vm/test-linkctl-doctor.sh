@@ -2,7 +2,7 @@
 # dnsmasq, boot files, portal listening, image unchanged), then each fault planted in turn is
 # found with a fix hint, and found healthy again once repaired.
 . "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
-LINKMGR=$BUILD/linkmgr/linkmgr
+LINKMGR=$BUILD/linkmgr/daemon/linkmgr
 LINKCTL=$BUILD/linkctl/linkctl
 P=iqn.2026-11.org.bootlink
 A=52:54:00:d0:00:01 A12=525400d00001
@@ -15,7 +15,7 @@ state_dir = "$ST";
 image_dir = "$ST/images";
 server_address = "$PORTAL_IP";
 chap = false;
-handler_dir = "$BUILD/handler";
+handler_dir = "$BUILD/handler/tcmu";
 dnsmasq_pid_file = "$ST/dnsmasq.pid";
 control_socket = "$ST/linkmgr.sock";
 dhcp = { mode = "full"; ranges = ( { start = "10.0.2.100"; end = "10.0.2.200"; } ); };

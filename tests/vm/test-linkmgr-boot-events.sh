@@ -9,7 +9,7 @@
 #     until LIO drops that session, then the disk is renewed before the new login gets in;
 #   - an unknown MAC's event touches nothing.
 . "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
-LINKMGR=$BUILD/linkmgr/linkmgr
+LINKMGR=$BUILD/linkmgr/daemon/linkmgr
 LINKCTL=$BUILD/linkctl/linkctl
 P=iqn.2026-11.org.bootlink
 V=52:54:00:bb:00:01 V12=525400bb0001

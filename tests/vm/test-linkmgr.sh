@@ -2,7 +2,7 @@
 # own LUN (and nobody else's), CHAP is enforced when on, unlinking removes exactly that client's
 # objects, a restart changes nothing, an emptied configfs is rebuilt, foreign objects survive.
 . "$BOOTLINK_SOURCE_DIR/tests/vm/lib.sh"
-LINKMGR=$BUILD/linkmgr/linkmgr
+LINKMGR=$BUILD/linkmgr/daemon/linkmgr
 LINKCTL=$BUILD/linkctl/linkctl
 P=iqn.2026-11.org.bootlink
 A=52:54:00:aa:00:01 A12=525400aa0001
