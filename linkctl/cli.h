@@ -9,6 +9,7 @@
 #include "db.h"
 #include "json-read.h"
 #include "json.h"
+#include "names.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -87,6 +88,5 @@ void overlay_path(struct cli *cli, const char *mac, char *out, size_t len);
 int64_t file_allocated(const char *path);
 /* "20.0 GiB" */
 const char *human_bytes(uint64_t v, char *buf, size_t len);
-const char *mode_name(enum bl_mode m);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "names.h"
 #include "validate.h"
 
 static int client_arg(struct cli *cli, const char *in, struct bl_client *c)
@@ -76,17 +77,6 @@ static const struct option add_options[] = {
 	{ 0, 0, 0, 0 },
 };
 
-static int parse_mode(const char *s, enum bl_mode *m)
-{
-	if (!strcmp(s, "volatile"))
-		*m = BL_MODE_VOLATILE;
-	else if (!strcmp(s, "persistent"))
-		*m = BL_MODE_PERSISTENT;
-	else
-		return -1;
-	return 0;
-}
-
 /* Validates the optional fields of a client (shared by add and set). */
 static int check_fields(struct cli *cli, const struct add_opts *o)
 {
@@ -115,7 +105,7 @@ static int client_add(struct cli *cli, int argc, char **argv)
 		return r;
 	if (!o.image)
 		return usage_error("client add", usage, "--image is required");
-	if (o.mode && parse_mode(o.mode, &c.mode) < 0)
+	if (o.mode && bl_mode_parse(o.mode, &c.mode) < 0)
 		return usage_error("client add", usage, "--mode must be volatile or persistent");
 	if (!o.chap_user != !o.chap_secret)
 		return usage_error("client add", usage, "--chap-user and --chap-secret go together");
@@ -145,7 +135,7 @@ static int client_add(struct cli *cli, int argc, char **argv)
 		return fail_last(cli);
 	}
 	snprintf(what, sizeof(what), "client %s added: image '%s', %s%s%s%s%s%s", c.mac, img.name,
-		 mode_name(c.mode), o.name ? ", name " : "", o.name ? o.name : "",
+		 bl_mode_name(c.mode), o.name ? ", name " : "", o.name ? o.name : "",
 		 o.ip ? ", ip " : "", o.ip ? o.ip : "", o.disabled ? ", disabled" : "");
 	bl_image_clear(&img);
 	char obj[32];
@@ -166,9 +156,9 @@ static void client_json(struct cli *cli, struct bl_json *j, const struct bl_clie
 	bl_json_kv_str(j, "hostname", c->hostname);
 	bl_json_kv_str(j, "ip", c->ip);
 	bl_json_kv_str(j, "image", image);
-	bl_json_kv_str(j, "mode", mode_name(c->mode));
+	bl_json_kv_str(j, "mode", bl_mode_name(c->mode));
 	bl_json_kv_bool(j, "enabled", c->enabled);
-	bl_json_kv_str(j, "role", c->role == BL_ROLE_SUPER ? "super" : "normal");
+	bl_json_kv_str(j, "role", bl_role_name(c->role));
 	bl_json_kv_int(j, "booted_version", c->booted_version);
 	bl_json_kv_int(j, "current_version", current);
 	bl_json_kv_bool(j, "update_pending", c->booted_version >= 0 && c->booted_version != current
@@ -245,7 +235,7 @@ static int client_list(struct cli *cli, int argc, char **argv)
 		int on = client_online(cli, cl[i].mac);
 		printf("%-17s %-16s %-15s %-16s %-10s %-8s %s\n", cl[i].mac,
 		       cl[i].hostname ? cl[i].hostname : "-", cl[i].ip ? cl[i].ip : "dhcp", iname,
-		       mode_name(cl[i].mode), !cl[i].enabled ? "disabled" :
+		       bl_mode_name(cl[i].mode), !cl[i].enabled ? "disabled" :
 		       cl[i].role == BL_ROLE_SUPER ? "super" : "enabled",
 		       on < 0 ? "?" : on ? "yes" : "no");
 	}
@@ -292,7 +282,7 @@ static int client_show(struct cli *cli, int argc, char **argv)
 		       iname, (long long)jv_int(v, "booted_version", -1),
 		       (long long)jv_int(v, "current_version", 0),
 		       jv_bool(v, "update_pending", false) ? ", update pending" : "",
-		       mode_name(c.mode), c.role == BL_ROLE_SUPER ? ", super client (writes the "
+		       bl_mode_name(c.mode), c.role == BL_ROLE_SUPER ? ", super client (writes the "
 		       "next version)" : "", c.enabled ? "yes" : "no",
 		       jv_str(v, "target_iqn", "?"), jv_str(v, "initiator_iqn", "?"),
 		       jv_str(v, "portal_address", "(detected by linkmgr)"),
@@ -563,7 +553,7 @@ static int client_set(struct cli *cli, int argc, char **argv)
 	if (chk.ip && !*chk.ip)
 		chk.ip = NULL;
 	enum bl_mode mode = c.mode;
-	if (o.mode && parse_mode(o.mode, &mode) < 0) {
+	if (o.mode && bl_mode_parse(o.mode, &mode) < 0) {
 		bl_client_clear(&c);
 		return usage_error("client set", usage, "--mode must be volatile or persistent");
 	}
@@ -587,7 +577,7 @@ static int client_set(struct cli *cli, int argc, char **argv)
 		r = fail_last(cli);
 	} else {
 		snprintf(what, sizeof(what), "client %s updated: name %s, ip %s, %s", c.mac,
-			 c.hostname ? c.hostname : "-", c.ip ? c.ip : "dhcp", mode_name(c.mode));
+			 c.hostname ? c.hostname : "-", c.ip ? c.ip : "dhcp", bl_mode_name(c.mode));
 		char obj[32];
 		snprintf(obj, sizeof(obj), "client %s", c.mac);
 		r = report_change(cli, obj, what, NULL, NULL);

@@ -565,7 +565,7 @@ static int image_versions(struct cli *cli, int argc, char **argv)
 			bl_json_obj(&j);
 			bl_json_kv_str(&j, "mac", cl[i].mac);
 			bl_json_kv_int(&j, "booted_version", cl[i].booted_version);
-			bl_json_kv_str(&j, "role", cl[i].role == BL_ROLE_SUPER ? "super" : "normal");
+			bl_json_kv_str(&j, "role", bl_role_name(cl[i].role));
 			bl_json_end(&j);
 		}
 		bl_json_end(&j);

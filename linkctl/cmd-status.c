@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "error.h"
-#include "ipxe.h"
+#include "names.h"
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
@@ -48,8 +48,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		char ovl[PATH_MAX];
 		overlay_path(cli, c->mac, ovl, sizeof(ovl));
 		int64_t used = file_allocated(ovl);
-		bool pending = c->booted_version >= 0 && c->booted_version != l->current_version &&
-			       c->role != BL_ROLE_SUPER;
+		bool pending = bl_update_pending(c, l->current_version);
 		int on = st ? jv_bool(cs, "online", false) : -1;
 		/* linkmgr counts LUN I/O in MiB (what LIO's statistics give) */
 		int64_t rd = jv_int(cs, "read_mb", -1), wr = jv_int(cs, "write_mb", -1);
@@ -62,8 +61,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		bl_json_kv_str(&j, "hostname", c->hostname);
 		bl_json_kv_str(&j, "image", l->image_name);
 		bl_json_kv_bool(&j, "enabled", c->enabled);
-		bl_json_kv_str(&j, "mode", mode_name(c->mode));
-		bl_json_kv_str(&j, "role", c->role == BL_ROLE_SUPER ? "super" : "normal");
+		bl_json_kv_str(&j, "mode", bl_mode_name(c->mode));
+		bl_json_kv_str(&j, "role", bl_role_name(c->role));
 		bl_json_kv_int(&j, "booted_version", c->booted_version);
 		bl_json_kv_int(&j, "current_version", l->current_version);
 		bl_json_kv_bool(&j, "update_pending", pending);
@@ -111,9 +110,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 static const struct {
 	const char *firmware, *arch, *file;
 } boot_files[] = {
-	{ "bios", "0 (x86 BIOS)", "undionly.kpxe" },
-	{ "uefi", "7, 9 (x64 UEFI)", "ipxe.efi" },
-	{ "ipxe", "user-class \"iPXE\" (second stage)", BL_IPXE_SUBDIR "/" BL_IPXE_DISPATCH },
+	{ "bios", "0 (x86 BIOS)", BL_BOOTFILE_BIOS },
+	{ "uefi", "7, 9 (x64 UEFI)", BL_BOOTFILE_UEFI },
+	{ "ipxe", "user-class \"iPXE\" (second stage)", BL_SCRIPT_DISPATCH },
 };
 
 int cmd_boot_options(struct cli *cli, int argc, char **argv)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "control.h"
 #include "error.h"
+#include "names.h"
 #include "validate.h"
 
 int fail(struct cli *cli, const char *fmt, ...)
@@ -239,10 +240,8 @@ int print_json(struct cli *cli, struct bl_json *j)
 
 void overlay_path(struct cli *cli, const char *mac, char *out, size_t len)
 {
-	char m12[BL_MAC12_LEN];
-
-	bl_mac12(mac, m12);
-	snprintf(out, len, "%s/%s.ovl", cli->cfg.overlay_dir, m12);
+	if (bl_name_overlay(cli->cfg.overlay_dir, mac, out, len) < 0)
+		out[0] = '\0';
 }
 
 int64_t file_allocated(const char *path)
@@ -271,7 +270,3 @@ const char *human_bytes(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-const char *mode_name(enum bl_mode m)
-{
-	return m == BL_MODE_PERSISTENT ? "persistent" : "volatile";
-}

@@ -21,7 +21,7 @@
 #include "control.h"
 #include "engine.h"
 #include "error.h"
-#include "ipxe.h"
+#include "names.h"
 
 enum verdict { OK, WARN, FAIL };
 
@@ -208,9 +208,9 @@ static void boot_line(struct doctor *d, struct boot_scan *b, const char *fname, 
 	const char *file = fields[fi];
 	char fp[PATH_MAX + 300];
 	snprintf(fp, sizeof(fp), "%s/%s", d->cli->cfg.tftp_root, file);
-	b->bios |= strstr(file, "undionly") != NULL;
-	b->uefi |= strstr(file, ".efi") != NULL;
-	b->ipxe |= strstr(file, ".ipxe") != NULL;
+	b->bios |= !strcmp(file, BL_BOOTFILE_BIOS);
+	b->uefi |= !strcmp(file, BL_BOOTFILE_UEFI);
+	b->ipxe |= !strcmp(file, BL_SCRIPT_DISPATCH);
 	if (access(fp, R_OK) < 0) {
 		if (!b->bad++)
 			snprintf(b->first_bad, sizeof(b->first_bad), "%s names boot file %s, missing "
@@ -264,8 +264,8 @@ static void check_dhcp_boot(struct doctor *d, const char *srv)
 	else if (!b.bios || !b.uefi || !b.ipxe)
 		report(d, "dhcp-options", FAIL, "start linkmgr (it writes the dnsmasq configuration) "
 		       "and check the dhcp settings", "the dnsmasq configuration in %s has no boot "
-		       "file for%s%s%s", d->cli->cfg.dnsmasq_dir, b.bios ? "" : " BIOS (undionly.kpxe)",
-		       b.uefi ? "" : " UEFI (ipxe.efi)", b.ipxe ? "" : " iPXE (boot script)");
+		       "file for%s%s%s", d->cli->cfg.dnsmasq_dir, b.bios ? "" : " BIOS (" BL_BOOTFILE_BIOS ")",
+		       b.uefi ? "" : " UEFI (" BL_BOOTFILE_UEFI ")", b.ipxe ? "" : " iPXE (boot script)");
 	else
 		report(d, "dhcp-options", OK, NULL, "boot files for BIOS, UEFI and iPXE present%s%s",
 		       srv ? ", next-server " : "", srv ? srv : "");
@@ -290,8 +290,8 @@ static void check_dnsmasq(struct doctor *d)
 			report(d, "dnsmasq", OK, NULL, "running (pid %ld)", pid);
 	}
 	/* the boot files themselves */
-	static const char *const files[] = { "undionly.kpxe", "ipxe.efi",
-					      BL_IPXE_SUBDIR "/" BL_IPXE_DISPATCH };
+	static const char *const files[] = { BL_BOOTFILE_BIOS, BL_BOOTFILE_UEFI,
+					      BL_SCRIPT_DISPATCH };
 	int missing = 0;
 	char which[256] = "";
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -318,7 +318,7 @@ static void check_portal(struct doctor *d)
 	int port = d->cli->cfg.portal_port, portals = 0;
 	bool listening = false;
 
-	/* configfs: <root>/target/iscsi/<our iqn>/tpgt_1/np/<addr>:<port> */
+	/* configfs: <root>/target/iscsi/<our iqn>/<TPG>/np/<addr>:<port> */
 	snprintf(p, sizeof(p), "%s/target/iscsi", root);
 	DIR *dir = opendir(p);
 	struct dirent *e;
@@ -326,7 +326,7 @@ static void check_portal(struct doctor *d)
 		if (strncmp(e->d_name, d->cli->cfg.iqn_prefix, strlen(d->cli->cfg.iqn_prefix)))
 			continue;
 		char np[PATH_MAX + 300];
-		snprintf(np, sizeof(np), "%s/%s/tpgt_1/np", p, e->d_name);
+		snprintf(np, sizeof(np), "%s/%s/" BL_TPG "/np", p, e->d_name);
 		DIR *nd = opendir(np);
 		struct dirent *ne;
 		while (nd && (ne = readdir(nd)))

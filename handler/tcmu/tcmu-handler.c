@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "blcow.h"
-#include "cfgstring.h"
+#include "devconfig.h"
 #include "scsi-emul.h"
 #include "tcmu-abi.h"
 #include "tcmu-ring.h"
@@ -68,12 +68,12 @@ struct bl_dev {
 
 static bool bl_check_config(const char *cfgstring, char **reason)
 {
-	struct bl_cfg cfg;
+	struct bl_devconfig cfg;
 	struct blc_open_opts opts = {.flags = BLC_OPEN_RDONLY};
 	struct blc_chain *c;
 	char err[512];
 
-	if (bl_cfg_parse(cfgstring, &cfg, err, sizeof err) == 0) {
+	if (bl_devconfig_parse(cfgstring, &cfg, err, sizeof err) == 0) {
 		opts.backing_override = cfg.backing[0] ? cfg.backing : NULL;
 		if (blc_open(cfg.overlay, &opts, &c, err, sizeof err) == 0) {
 			blc_close(c);
@@ -89,13 +89,13 @@ static int bl_open(struct tcmu_device *dev, bool reopen)
 {
 	const char *cfgstring = tcmu_dev_get_cfgstring(dev);
 	struct blc_open_opts opts = {0};
-	struct bl_cfg cfg;
+	struct bl_devconfig cfg;
 	struct bl_dev *d;
 	char err[512];
 	int r;
 
 	(void)reopen;
-	r = bl_cfg_parse(cfgstring, &cfg, err, sizeof err);
+	r = bl_devconfig_parse(cfgstring, &cfg, err, sizeof err);
 	if (r) {
 		dev_err(dev, "bootlink: config '%s': %s\n", cfgstring, err);
 		return r;
@@ -587,7 +587,7 @@ static int bl_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t
 
 static struct tcmur_handler bootlink_handler = {
 	.name = "bootlink copy-on-write overlay",
-	.subtype = BL_HANDLER_SUBTYPE,
+	.subtype = BL_DEVCONFIG_SUBTYPE,
 	.cfg_desc = "OVERLAY[;volatile][;backing=PATH]: absolute path of a bootlink overlay "
 		    "(bootlink-img create -b BASE OVERLAY); volatile drops its writes at every open",
 	.check_config = bl_check_config,

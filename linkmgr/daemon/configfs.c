@@ -26,6 +26,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "validate.h"
 
 #define CONFIGFS_MAGIC 0x62656570
@@ -245,7 +246,7 @@ static int read_target(const char *iscsi, const char *iqn, struct bl_lio_target 
 	t->authentication = t->generate_node_acls = -1;
 	if (!t->iqn)
 		return -ENOMEM;
-	pathf(tpg, sizeof(tpg), "%s/%s/tpgt_1", iscsi, iqn);
+	pathf(tpg, sizeof(tpg), "%s/%s/" BL_TPG, iscsi, iqn);
 	struct stat st;
 	if (stat(tpg, &st) < 0)
 		return 0;
@@ -297,7 +298,7 @@ int bl_cfs_read(const struct bl_cfs *cfs, const struct bl_plan_params *p,
 	out->hba = stat(dir, &st) == 0;
 	char **names = NULL;
 	size_t nn = 0;
-	int r = list_dirs(dir, BL_BS_PREFIX, &names, &nn);
+	int r = list_dirs(dir, BL_BACKSTORE_PREFIX, &names, &nn);
 	if (r < 0)
 		return r;
 	if (nn && !(out->bs = calloc(nn, sizeof(*out->bs))))
@@ -479,6 +480,16 @@ int bl_cfs_apply(const struct bl_cfs *cfs, const struct bl_plan *plan, bl_cfs_fa
 	return failed;
 }
 
+/* <root>/iscsi/<target iqn>/<TPG> */
+static int tpg_path(const struct bl_cfs *cfs, const char *tiqn, char *out, size_t len)
+{
+	char rel[BL_IQN_MAX + 32];
+	int r = bl_name_tpg(tiqn, rel, sizeof(rel));
+	if (r == 0)
+		pathf(out, len, "%s/%s", cfs->root, rel);
+	return r;
+}
+
 int bl_cfs_client_status(const struct bl_cfs *cfs, const struct bl_plan_params *p,
 			 const char *mac, struct bl_cfs_status *out)
 {
@@ -487,7 +498,8 @@ int bl_cfs_client_status(const struct bl_cfs *cfs, const struct bl_plan_params *
 	int r = bl_target_iqn(p->iqn_prefix, mac, tiqn, sizeof(tiqn));
 	if (r < 0 || (r = bl_initiator_iqn(p->iqn_prefix, mac, iiqn, sizeof(iiqn))) < 0)
 		return r;
-	pathf(tpg, sizeof(tpg), "%s/iscsi/%s/tpgt_1", cfs->root, tiqn);
+	if ((r = tpg_path(cfs, tiqn, tpg, sizeof(tpg))) < 0)
+		return r;
 	struct stat st;
 	out->present = stat(tpg, &st) == 0;
 	if (!out->present)
@@ -515,7 +527,10 @@ int bl_cfs_gate(const struct bl_cfs *cfs, const struct bl_plan_params *p, const 
 	int r = bl_target_iqn(p->iqn_prefix, mac, tiqn, sizeof(tiqn));
 	if (r < 0)
 		return r;
-	pathf(dir, sizeof(dir), "%s/iscsi/%s/tpgt_1/np", cfs->root, tiqn);
+	char tpg[PATH_MAX];
+	if ((r = tpg_path(cfs, tiqn, tpg, sizeof(tpg))) < 0)
+		return r;
+	pathf(dir, sizeof(dir), "%s/np", tpg);
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -524,7 +539,7 @@ int bl_cfs_gate(const struct bl_cfs *cfs, const struct bl_plan_params *p, const 
 	while (r == 0 && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		pathf(rel, sizeof(rel), "iscsi/%s/tpgt_1/np/%s", tiqn, e->d_name);
+		pathf(rel, sizeof(rel), "%s/np/%s", tpg + strlen(cfs->root) + 1, e->d_name);
 		struct bl_action a = { .op = BL_OP_RMDIR, .path = rel, .key = "", .what = "gate" };
 		if ((r = apply_one(cfs, &a)) == 0 || r == -ENOENT)
 			r = 0, n++;

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "files.h"
 #include "ipxe.h"
+#include "names.h"
 #include "validate.h"
 
 #define HOST_CHARS ".-"		/* host names: RFC 1123 */
@@ -107,9 +108,9 @@ int bl_dnsmasq_conf(const struct bl_dnsmasq_params *p, char **out)
 			fprintf(f, "# subnets reached through a DHCP relay (giaddr)\n");
 		for (size_t i = 0; i < c->n_relay_ranges && r == 0; i++)
 			r = range_line(f, &c->relay_ranges[i], c->lease_time);
-		fprintf(f, "dhcp-boot=tag:ipxe," BL_IPXE_SUBDIR "/" BL_IPXE_DISPATCH "\n"
-			   "dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi\n"
-			   "dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe\n");
+		fprintf(f, "dhcp-boot=tag:ipxe," BL_SCRIPT_DISPATCH "\n"
+			   "dhcp-boot=tag:!ipxe,tag:efi64," BL_BOOTFILE_UEFI "\n"
+			   "dhcp-boot=tag:!ipxe,tag:!efi64," BL_BOOTFILE_BIOS "\n");
 	} else {
 		for (size_t i = 0; i < c->n_proxy_subnets && r == 0; i++) {
 			char a[INET_ADDRSTRLEN + 4];
@@ -125,11 +126,10 @@ int bl_dnsmasq_conf(const struct bl_dnsmasq_params *p, char **out)
 		if (!c->n_proxy_subnets && r == 0)
 			r = proxy_line(f, p->server, p->prefixlen);
 		/* file names with a suffix: PXE adds no ".0" layer suffix */
-		fprintf(f, "pxe-service=tag:!ipxe,x86PC,\"bootlink (BIOS)\",undionly.kpxe\n"
-			   "pxe-service=tag:!ipxe,X86-64_EFI,\"bootlink (UEFI)\",ipxe.efi\n"
-			   "pxe-service=tag:ipxe,x86PC,\"bootlink\"," BL_IPXE_SUBDIR "/" BL_IPXE_DISPATCH "\n"
-			   "pxe-service=tag:ipxe,X86-64_EFI,\"bootlink\"," BL_IPXE_SUBDIR "/"
-			   BL_IPXE_DISPATCH "\n");
+		fprintf(f, "pxe-service=tag:!ipxe,x86PC,\"bootlink (BIOS)\"," BL_BOOTFILE_BIOS "\n"
+			   "pxe-service=tag:!ipxe,X86-64_EFI,\"bootlink (UEFI)\"," BL_BOOTFILE_UEFI "\n"
+			   "pxe-service=tag:ipxe,x86PC,\"bootlink\"," BL_SCRIPT_DISPATCH "\n"
+			   "pxe-service=tag:ipxe,X86-64_EFI,\"bootlink\"," BL_SCRIPT_DISPATCH "\n");
 	}
 	if (r < 0) {
 		fclose(f);

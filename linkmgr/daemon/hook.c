@@ -1,6 +1,8 @@
 /* hook.c - classification of dnsmasq script events (see hook.h). */
 #include "hook.h"
 
+#include "names.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,14 +41,10 @@ enum bl_hook_event bl_hook_classify(int argc, char **argv, const char *vendor_cl
 	 * the client's own script comes right before it, so it is only a last resort. */
 	const char *base = strrchr(argv[4], '/');
 	base = base ? base + 1 : argv[4];
-	if (!strcmp(base, "undionly.kpxe") || !strcmp(base, "ipxe.efi"))
+	if (bl_name_is_bootfile(base))
 		return neigh_lookup(neigh, argv[3], mac) == 0 ? BL_HOOK_BOOT : BL_HOOK_NONE;
-	if (strlen(base) == 17 && !strcmp(base + 12, ".ipxe")) {
-		char m12[13];
-		memcpy(m12, base, 12);
-		m12[12] = '\0';
-		if (bl_mac_parse(m12, mac) == 0)
-			return BL_HOOK_BOOT_LATE;
-	}
+	char m12[BL_MAC12_LEN];
+	if (bl_name_is_script(base, m12) && bl_mac_parse(m12, mac) == 0)
+		return BL_HOOK_BOOT_LATE;
 	return BL_HOOK_NONE;
 }

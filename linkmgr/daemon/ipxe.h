@@ -12,8 +12,6 @@
 
 #include <stdbool.h>
 
-#define BL_IPXE_SUBDIR "bootlink"
-#define BL_IPXE_DISPATCH "boot.ipxe"
 
 struct bl_ipxe_params {
 	const char *server;		/* portal / TFTP address, dotted quad */

@@ -1,7 +1,7 @@
 /* plan.c - the diff between wanted and actual LIO objects.
  *
  * Per client the object tree is: backstore core/user_<hba>/bl-<mac12> (control, enable) <-
- * target iscsi/<prefix>:target-<mac12>/tpgt_1 with lun/lun_0 (symlink to the backstore),
+ * target iscsi/<prefix>:target-<mac12>/<TPG> with lun/lun_0 (symlink to the backstore),
  * np/<ip>:<port>, acls/<prefix>:client-<mac12>/lun_0 (symlink to the TPG's lun_0),
  * attrib/authentication + acl auth/userid,password (CHAP), enable. configfs refuses to remove a
  * directory that still has links or user-made children, so teardown runs leaf first and a
@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "validate.h"
 
-#define BL_LUN0 "lun_0"
 #define BL_MAP_LINK "map"
 
 struct ctx {
@@ -74,14 +74,6 @@ static void emit(struct ctx *c, enum bl_op op, const char *key, const char *what
 	pl->n++;
 }
 
-int bl_backstore_name(const char *mac, char *out, size_t len)
-{
-	char m12[BL_MAC12_LEN];
-	bl_mac12(mac, m12);
-	int n = snprintf(out, len, BL_BS_PREFIX "%s", m12);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 static bool is_mac12(const char *s)
 {
 	if (strlen(s) != 12)
@@ -95,7 +87,7 @@ static bool is_mac12(const char *s)
 /* Key of an owned object: the MAC12 for objects named after a client, else the whole name. */
 static const char *bs_key(const struct bl_lio_backstore *b)
 {
-	const char *k = b->name + strlen(BL_BS_PREFIX);
+	const char *k = b->name + strlen(BL_BACKSTORE_PREFIX);
 	return is_mac12(k) ? k : b->name;
 }
 
@@ -153,7 +145,7 @@ static void rm_acl(struct ctx *c, const char *key, const char *tpg, const struct
 static void rm_target(struct ctx *c, const char *key, const struct bl_lio_target *t)
 {
 	char tpg[512];
-	snprintf(tpg, sizeof(tpg), "iscsi/%s/tpgt_1", t->iqn);
+	bl_name_tpg(t->iqn, tpg, sizeof(tpg));
 	if (t->tpg) {
 		if (t->enabled)
 			emit(c, BL_OP_WRITE, key, "disable TPG", "0", false, "%s/enable", tpg);
@@ -182,14 +174,17 @@ static void plan_client(struct ctx *c, const struct bl_want *w, const char *key,
 {
 	const struct bl_plan_params *p = c->p;
 	char bsname[32], tiqn[BL_IQN_MAX], iiqn[BL_IQN_MAX], bspath[64], tpg[BL_IQN_MAX + 32];
-	if (bl_backstore_name(w->mac, bsname, sizeof(bsname)) < 0
+	if (bl_name_backstore(w->mac, bsname, sizeof(bsname)) < 0
 	    || bl_target_iqn(p->iqn_prefix, w->mac, tiqn, sizeof(tiqn)) < 0
 	    || bl_initiator_iqn(p->iqn_prefix, w->mac, iiqn, sizeof(iiqn)) < 0) {
 		c->err = -EINVAL;
 		return;
 	}
 	snprintf(bspath, sizeof(bspath), "core/user_%d/%s", p->hba_index, bsname);
-	snprintf(tpg, sizeof(tpg), "iscsi/%s/tpgt_1", tiqn);
+	if (bl_name_tpg(tiqn, tpg, sizeof(tpg)) < 0) {
+		c->err = -ENAMETOOLONG;
+		return;
+	}
 
 	bool bs_rebuild = b && (!b->enabled || !str_eq(b->dev_config, w->dev_config)
 				|| b->dev_size != w->dev_size || w->recreate);

@@ -67,7 +67,7 @@ struct bl_lio_acl {
 
 struct bl_lio_target {
 	char *iqn;
-	bool tpg;			/* tpgt_1 exists */
+	bool tpg;			/* its TPG (BL_TPG) exists */
 	bool enabled;
 	int authentication, generate_node_acls;	/* -1 unknown */
 	struct bl_lio_lun *luns;
@@ -116,8 +116,5 @@ void bl_plan_free(struct bl_plan *plan);
  * secrets replaced by "***". */
 void bl_plan_print(const struct bl_plan *plan, FILE *f);
 
-/* Names used by the plan, configfs.c and status. */
-#define BL_BS_PREFIX "bl-"
-int bl_backstore_name(const char *mac, char *out, size_t len);	/* "bl-<mac12>" */
 
 #endif

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "plan.h"
 #include "storage.h"
+#include "names.h"
 #include "validate.h"
 
 #define RENEW_THREADS 8
@@ -368,17 +369,6 @@ static int put_file(struct bl_mgr *m, const char *path, const char *text, mode_t
 	return r;
 }
 
-static bool is_script_name(const char *n)
-{
-	size_t len = strlen(n);
-	if (len != 12 + 5 || strcmp(n + 12, ".ipxe") != 0)
-		return false;
-	for (size_t i = 0; i < 12; i++)
-		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
-			return false;
-	return true;
-}
-
 static void signal_dnsmasq(const struct bl_config *cfg, struct bl_reconcile_stats *st)
 {
 	FILE *f = fopen(cfg->dnsmasq_pid_file, "r");
@@ -411,7 +401,7 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 	if (!m->dry_run) {
 		mkdir(cfg->dnsmasq_dir, 0755);
 		mkdir(cfg->tftp_root, 0755);
-		snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR, cfg->tftp_root);
+		snprintf(path, sizeof(path), "%s/" BL_SCRIPT_DIR, cfg->tftp_root);
 		mkdir(path, 0755);
 	}
 	struct bl_dhcp_host *hosts = calloc(n + 1, sizeof(*hosts));
@@ -451,7 +441,7 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 	}
 	free(hosts);
 
-	static const char *bootfiles[] = { "undionly.kpxe", "ipxe.efi" };
+	static const char *bootfiles[] = { BL_BOOTFILE_BIOS, BL_BOOTFILE_UEFI };
 	for (size_t i = 0; i < 2 && !m->dry_run; i++) {
 		char src[PATH_MAX];
 		snprintf(src, sizeof(src), "%s/%s", cfg->ipxe_dir, bootfiles[i]);
@@ -465,7 +455,7 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 	 * disks, it is no defence against an attacker on the boot LAN. */
 	struct bl_ipxe_params ip = { m->server, cfg->portal_port, cfg->iqn_prefix };
 	if (bl_ipxe_dispatch_script(&ip, &text) == 0) {
-		snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR "/" BL_IPXE_DISPATCH, cfg->tftp_root);
+		snprintf(path, sizeof(path), "%s/" BL_SCRIPT_DISPATCH, cfg->tftp_root);
 		put_file(m, path, text, 0644);
 		free(text);
 	}
@@ -481,22 +471,22 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 			ic.hostname = NULL;
 		if (ic.image && bl_image_name_check(ic.image) < 0)
 			ic.image = NULL;
-		char m12[BL_MAC12_LEN];
-		bl_mac12(c->mac, m12);
-		if ((r = bl_ipxe_client_script(&ip, &ic, &text)) < 0) {
+		char name[BL_MAC12_LEN + 8];
+		if ((r = bl_name_script(c->mac, name, sizeof(name))) < 0
+		    || (r = bl_ipxe_client_script(&ip, &ic, &text)) < 0) {
 			say("client %s: iPXE script not written: %s", c->mac, bl_last_error());
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR "/%s.ipxe", cfg->tftp_root, m12);
+		snprintf(path, sizeof(path), "%s/" BL_SCRIPT_DIR "/%s", cfg->tftp_root, name);
 		put_file(m, path, text, 0644);
 		free(text);
 	}
 	/* scripts of clients that are gone: the dispatcher then shows "not linked" */
-	snprintf(path, sizeof(path), "%s/" BL_IPXE_SUBDIR, cfg->tftp_root);
+	snprintf(path, sizeof(path), "%s/" BL_SCRIPT_DIR, cfg->tftp_root);
 	DIR *d = opendir(path);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
-		if (!is_script_name(e->d_name))
+		if (!bl_name_is_script(e->d_name, NULL))
 			continue;
 		bool known = false;
 		for (size_t i = 0; i < n && !known; i++) {
@@ -630,7 +620,7 @@ int bl_mgr_status_json(struct bl_mgr *m, char **out)
 		bl_json_kv_str(&j, "hostname", c->hostname);
 		bl_json_kv_str(&j, "image", links[i].image_name);
 		bl_json_kv_bool(&j, "enabled", c->enabled);
-		bl_json_kv_str(&j, "mode", c->mode == BL_MODE_VOLATILE ? "volatile" : "persistent");
+		bl_json_kv_str(&j, "mode", bl_mode_name(c->mode));
 		bl_json_kv_bool(&j, "super", c->role == BL_ROLE_SUPER);
 		bl_json_kv_bool(&j, "served", s.present);
 		bl_json_kv_bool(&j, "online", s.online);

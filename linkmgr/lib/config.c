@@ -13,6 +13,7 @@
 
 #include "bootlink-config.h"
 #include "config.h"
+#include "devconfig.h"
 #include "error.h"
 #include "validate.h"
 
@@ -200,6 +201,14 @@ static int derive(struct bl_config *cfg)
 			return bl_fail(-ENOMEM, "configuration: out of memory");
 		}
 	}
+	/* The kernel keeps only so much of a backstore's config string and cuts the rest without
+	 * a word (";volatile" would fall off): refuse an overlay_dir too long for any client. */
+	struct bl_devconfig dc = { .is_volatile = true };
+	char buf[BL_DEVCONFIG_MAX + 1], err[512];
+	snprintf(dc.overlay, sizeof(dc.overlay), "%s/000000000000.ovl", cfg->overlay_dir);
+	int r = bl_devconfig_format(&dc, buf, sizeof(buf), err, sizeof(err));
+	if (r < 0)
+		return bl_fail(-EINVAL, "overlay_dir '%s': %s", cfg->overlay_dir, err);
 	return 0;
 }
 

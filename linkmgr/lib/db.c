@@ -8,6 +8,7 @@
  * user_version there, so two processes opening a fresh file at once migrate it once.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "db-internal.h"
 #include "db.h"
 #include "error.h"
+#include "names.h"
 
 #define BUSY_TIMEOUT_MS 30000
 
@@ -433,12 +435,13 @@ static int read_client(sqlite3_stmt *st, int base, struct bl_client *c)
 	c->hostname = col_str(st, base + 2);
 	c->ip = col_str(st, base + 3);
 	c->image_id = sqlite3_column_int64(st, base + 4);
-	c->mode = mode && !strcmp((const char *)mode, "persistent") ? BL_MODE_PERSISTENT :
-		  BL_MODE_VOLATILE;
+	if (bl_mode_parse((const char *)mode, &c->mode) < 0)
+		c->mode = BL_MODE_VOLATILE;
 	c->enabled = sqlite3_column_int(st, base + 6) != 0;
 	c->chap_user = col_str(st, base + 7);
 	c->chap_secret = col_str(st, base + 8);
-	c->role = role && !strcmp((const char *)role, "super") ? BL_ROLE_SUPER : BL_ROLE_NORMAL;
+	if (bl_role_parse((const char *)role, &c->role) < 0)
+		c->role = BL_ROLE_NORMAL;
 	c->booted_version = sqlite3_column_int(st, base + 10);
 	c->reset = (enum bl_reset)sqlite3_column_int(st, base + 11);
 	c->created = sqlite3_column_int64(st, base + 12);
@@ -765,9 +768,10 @@ int bl_db_version_start(struct bl_db *db, int64_t image_id, const char *layer_di
 	out->parent = img.current_version;
 	out->state = BL_VERSION_BUILDING;
 	out->created = time(NULL);
-	if (asprintf(&out->layer_path, "%s/%lld-v%d.layer", layer_dir, (long long)image_id,
-		     out->number) < 0) {
-		out->layer_path = NULL;
+	char lp[PATH_MAX];
+	if ((r = bl_name_layer(layer_dir, image_id, out->number, lp, sizeof(lp))) < 0)
+		goto out;
+	if (!(out->layer_path = strdup(lp))) {
 		r = bl_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
@@ -906,11 +910,6 @@ int bl_db_version_chain(struct bl_db *db, int64_t image_id, int version, struct 
 
 /* ---- clients ---- */
 
-static const char *mode_str(enum bl_mode m)
-{
-	return m == BL_MODE_PERSISTENT ? "persistent" : "volatile";
-}
-
 /* A unique-constraint failure names the column; say which one in admin terms. */
 static int client_conflict(struct bl_db *db, const struct bl_client *c, int r)
 {
@@ -945,11 +944,11 @@ int bl_db_client_add(struct bl_db *db, struct bl_client *c)
 		bind_text(st, 2, c->hostname);
 		bind_text(st, 3, c->ip);
 		sqlite3_bind_int64(st, 4, c->image_id);
-		bind_text(st, 5, mode_str(c->mode));
+		bind_text(st, 5, bl_mode_name(c->mode));
 		sqlite3_bind_int(st, 6, c->enabled);
 		bind_text(st, 7, c->chap_user);
 		bind_text(st, 8, c->chap_secret);
-		bind_text(st, 9, c->role == BL_ROLE_SUPER ? "super" : "normal");
+		bind_text(st, 9, bl_role_name(c->role));
 		sqlite3_bind_int64(st, 10, c->created);
 		r = client_conflict(db, c, step_done(db, st, "adding a client"));
 		if (r == -EBUSY)
@@ -1074,7 +1073,7 @@ int bl_db_client_update(struct bl_db *db, const struct bl_client *c)
 		return r;
 	bind_text(st, 1, c->hostname);
 	bind_text(st, 2, c->ip);
-	bind_text(st, 3, mode_str(c->mode));
+	bind_text(st, 3, bl_mode_name(c->mode));
 	bind_text(st, 4, c->chap_user);
 	bind_text(st, 5, c->chap_secret);
 	bind_text(st, 6, c->mac);

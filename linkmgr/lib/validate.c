@@ -370,25 +370,3 @@ bad:
 		       show(prefix));
 }
 
-static int iqn(const char *prefix, const char *kind, const char *mac, char *out, size_t len)
-{
-	char norm[BL_MAC_LEN], m12[BL_MAC12_LEN];
-	int r = bl_mac_parse(mac, norm);
-
-	if (r < 0)
-		return r;
-	bl_mac12(norm, m12);
-	if ((size_t)snprintf(out, len, "%s:%s-%s", prefix, kind, m12) >= len)
-		return bl_fail(-ENAMETOOLONG, "IQN for %s: longer than %zu bytes", norm, len - 1);
-	return 0;
-}
-
-int bl_target_iqn(const char *prefix, const char *mac, char *out, size_t len)
-{
-	return iqn(prefix, "target", mac, out, len);
-}
-
-int bl_initiator_iqn(const char *prefix, const char *mac, char *out, size_t len)
-{
-	return iqn(prefix, "client", mac, out, len);
-}

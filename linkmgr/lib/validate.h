@@ -49,8 +49,4 @@ int bl_chap_secret_check(const char *secret);
 /* IQN prefix: "iqn.YYYY-MM.reverse.domain" in [a-z0-9.-:], <= 200 chars. */
 int bl_iqn_prefix_check(const char *prefix);
 
-/* <prefix>:target-<mac12> and <prefix>:client-<mac12>; mac normalized. */
-int bl_target_iqn(const char *prefix, const char *mac, char *out, size_t len);
-int bl_initiator_iqn(const char *prefix, const char *mac, char *out, size_t len);
-
 #endif

@@ -15,17 +15,15 @@
 #include <unistd.h>
 
 #include "blcow.h"
+#include "devconfig.h"
 #include "error.h"
+#include "names.h"
 #include "validate.h"
 
 static int overlay_path(const struct bl_config *cfg, const char *mac, char *out, size_t len)
 {
-	char m12[BL_MAC12_LEN];
-	bl_mac12(mac, m12);
-	int n = snprintf(out, len, "%s/%s.ovl", cfg->overlay_dir, m12);
-	if (n < 0 || (size_t)n >= len)
-		return bl_fail(-ENAMETOOLONG, "client %s: overlay path too long", mac);
-	return bl_path_check("overlay", out);
+	int r = bl_name_overlay(cfg->overlay_dir, mac, out, len);
+	return r < 0 ? r : bl_path_check("overlay", out);
 }
 
 int bl_storage_locate(const struct bl_config *cfg, const struct bl_link *l, bool vol,
@@ -35,8 +33,12 @@ int bl_storage_locate(const struct bl_config *cfg, const struct bl_link *l, bool
 	int r = overlay_path(cfg, l->client.mac, path, sizeof(path));
 	if (r < 0)
 		return r;
-	snprintf(out->dev_config, sizeof(out->dev_config), "bootlink/%s%s", path,
-		 vol ? ";volatile" : "");
+	struct bl_devconfig dc = { .is_volatile = vol };
+	char err[512];
+	snprintf(dc.overlay, sizeof(dc.overlay), "%s", path);
+	if ((r = bl_devconfig_format(&dc, out->dev_config, sizeof(out->dev_config), err,
+				     sizeof(err))) < 0)
+		return bl_fail(r, "client %s: %s", l->client.mac, err);
 	out->size = l->size;
 	return 0;
 }

@@ -11,12 +11,12 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "devconfig.h"
 #include "db.h"
 
-#define BL_DEV_CONFIG_MAX 4200
 
 struct bl_storage_loc {
-	char dev_config[BL_DEV_CONFIG_MAX];	/* "bootlink/<locator>[;volatile]" */
+	char dev_config[BL_DEVCONFIG_MAX + 1];	/* "bootlink/<locator>[;volatile]" */
 	uint64_t size;				/* bytes */
 };
 

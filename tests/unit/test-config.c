@@ -256,6 +256,30 @@ static void broken_files(void **state)
 	}
 }
 
+/* An overlay_dir so long that the kernel would cut a client's TCMU config string (and drop its
+ * ";volatile") is refused when the configuration loads, naming the key. */
+static void overlay_dir_too_long_for_tcmu(void **state)
+{
+	struct bl_config c;
+	char text[512], dir[300];
+	(void)state;
+	memset(dir, 'o', sizeof(dir));
+	dir[0] = '/';
+	dir[230] = '\0';
+	snprintf(text, sizeof(text), "overlay_dir = \"%s\";\n", dir);
+	const char *p = write_conf(text);
+	assert_int_equal(bl_config_load(p, &c), -EINVAL);
+	assert_non_null(strstr(bl_last_error(), "overlay_dir"));
+	assert_non_null(strstr(bl_last_error(), "the kernel keeps 255"));
+	drop_conf();
+	dir[200] = '\0';
+	snprintf(text, sizeof(text), "overlay_dir = \"%s\";\n", dir);
+	p = write_conf(text);
+	assert_int_equal(bl_config_load(p, &c), 0);
+	bl_config_free(&c);
+	drop_conf();
+}
+
 static void unreadable_file(void **state)
 {
 	struct bl_config c;
@@ -275,6 +299,7 @@ int main(void)
 		cmocka_unit_test(state_dir_derives_paths),
 		cmocka_unit_test(broken_files),
 		cmocka_unit_test(unreadable_file),
+		cmocka_unit_test(overlay_dir_too_long_for_tcmu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "cfgstring.h"
+#include "devconfig.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,9 +38,9 @@ static int take_path(const char *what, const char *s, size_t n, char *dst, char 
 	return 0;
 }
 
-int bl_cfg_parse(const char *s, struct bl_cfg *out, char *err, size_t errlen)
+int bl_devconfig_parse(const char *s, struct bl_devconfig *out, char *err, size_t errlen)
 {
-	const char *prefix = BL_HANDLER_SUBTYPE "/";
+	const char *prefix = BL_DEVCONFIG_SUBTYPE "/";
 	char dummy[1];
 	int r;
 
@@ -75,6 +75,31 @@ int bl_cfg_parse(const char *s, struct bl_cfg *out, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		s += n;
+	}
+	return 0;
+}
+
+int bl_devconfig_format(const struct bl_devconfig *c, char *out, size_t len, char *err,
+			size_t errlen)
+{
+	char dummy[1], tmp[PATH_MAX];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	int r = take_path("overlay path", c->overlay, strlen(c->overlay), tmp, err, errlen);
+	if (r == 0 && c->backing[0])
+		r = take_path("backing path", c->backing, strlen(c->backing), tmp, err, errlen);
+	if (r)
+		return r;
+	int n = snprintf(out, len, BL_DEVCONFIG_SUBTYPE "/%s%s%s%s", c->overlay,
+			 c->is_volatile ? ";volatile" : "", c->backing[0] ? ";backing=" : "",
+			 c->backing);
+	if (n < 0 || n > BL_DEVCONFIG_MAX || (size_t)n >= len) {
+		snprintf(err, errlen, "the TCMU config string would be %d bytes, the kernel keeps %d "
+			 "and would cut off the rest (use a shorter directory): %s", n,
+			 BL_DEVCONFIG_MAX, c->overlay);
+		return -ENAMETOOLONG;
 	}
 	return 0;
 }
