@@ -10,6 +10,7 @@
 #include "json-read.h"
 #include "json.h"
 #include "names.h"
+#include "ops.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -22,6 +23,7 @@ struct cli {
 	struct bl_db *db;
 	struct jv *status;		/* linkmgr's status reply, fetched once */
 	bool status_tried;
+	struct bl_ops ops;		/* the operations library, ready after cli_db() */
 };
 
 struct command {
@@ -65,12 +67,10 @@ int cli_db(struct cli *cli);		/* opens (creating) the database once */
 /* MAC argument in any spelling -> normalized; prints the error. */
 int arg_mac(struct cli *cli, const char *in, char out[18]);
 
-/* After a change: logs the event, asks linkmgr to reconcile and says what happened.
- * `what` is the human sentence of the change ("client 52:54:... linked to 'win10'"). With
- * --json prints {"ok":true,"change":what,"applied":bool,...extra} where extra (may be NULL)
- * is a function adding members. */
-int report_change(struct cli *cli, const char *object, const char *what,
-		  void (*extra)(struct bl_json *j, void *ctx), void *ctx);
+/* After an operation (cli->ops.what says what it did, and it logged that): asks linkmgr to
+ * reconcile and says what happened. With --json prints {"ok":true,"change":what,
+ * "applied":bool,...extra} where extra (may be NULL) is a function adding members. */
+int report_change(struct cli *cli, void (*extra)(struct bl_json *j, void *ctx), void *ctx);
 
 /* linkmgr's status reply (NULL if linkmgr is not reachable; reason in *why if non-NULL). */
 const struct jv *linkmgr_status(struct cli *cli, const char **why);
@@ -84,9 +84,8 @@ int print_json(struct cli *cli, struct bl_json *j);
 
 /* The overlay file of a client (file backend: <overlay_dir>/<mac12>.ovl). */
 void overlay_path(struct cli *cli, const char *mac, char *out, size_t len);
-/* Allocated bytes of a file (st_blocks), -1 if missing. */
-int64_t file_allocated(const char *path);
-/* "20.0 GiB" */
-const char *human_bytes(uint64_t v, char *buf, size_t len);
+/* Bytes a client's disk occupies, -1 if it has none. */
+int64_t disk_bytes(struct cli *cli, const char *mac);
+#define human_bytes bl_human_bytes
 
 #endif

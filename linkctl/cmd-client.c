@@ -1,13 +1,14 @@
-/* linkctl client ...: MAC links. */
+/* linkctl client ...: MAC links. Changes are operations of libblops (linkmgr/ops/ops.h);
+ * this file parses their arguments and prints. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "cli.h"
+#include "ops.h"
 #include "error.h"
 #include "names.h"
 #include "validate.h"
@@ -20,20 +21,6 @@ static int client_arg(struct cli *cli, const char *in, struct bl_client *c)
 		return EXIT_FAILED;
 	if (bl_db_client_get(cli->db, mac, c) < 0)
 		return fail_last(cli);
-	return 0;
-}
-
-/* 16 characters from an alphabet every initiator and every generated file accepts. */
-static int random_secret(char out[17])
-{
-	static const char abc[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-	unsigned char b[16];
-
-	if (getrandom(b, sizeof(b), 0) != sizeof(b))
-		return -errno;
-	for (int i = 0; i < 16; i++)
-		out[i] = abc[b[i] % (sizeof(abc) - 1)];
-	out[16] = '\0';
 	return 0;
 }
 
@@ -77,25 +64,13 @@ static const struct option add_options[] = {
 	{ 0, 0, 0, 0 },
 };
 
-/* Validates the optional fields of a client (shared by add and set). */
-static int check_fields(struct cli *cli, const struct add_opts *o)
-{
-	if ((o->name && bl_hostname_check(o->name) < 0) || (o->ip && bl_ipv4_check(o->ip) < 0) ||
-	    (o->chap_user && bl_chap_user_check(o->chap_user) < 0) ||
-	    (o->chap_secret && bl_chap_secret_check(o->chap_secret) < 0))
-		return fail_last(cli);
-	return 0;
-}
-
 static int client_add(struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] = "MAC --image NAME [--name HOST] [--ip ADDR] "
 				    "[--mode volatile|persistent] [--chap-user U --chap-secret S] "
 				    "[--disabled]";
 	struct add_opts o = { 0 };
-	struct bl_client c = { 0 };
-	struct bl_image img;
-	char secret[17], user[32], m12[BL_MAC12_LEN], what[512];
+	enum bl_mode mode;
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "client add", usage,
@@ -105,42 +80,16 @@ static int client_add(struct cli *cli, int argc, char **argv)
 		return r;
 	if (!o.image)
 		return usage_error("client add", usage, "--image is required");
-	if (o.mode && bl_mode_parse(o.mode, &c.mode) < 0)
+	if (o.mode && bl_mode_parse(o.mode, &mode) < 0)
 		return usage_error("client add", usage, "--mode must be volatile or persistent");
 	if (!o.chap_user != !o.chap_secret)
 		return usage_error("client add", usage, "--chap-user and --chap-secret go together");
-	if (arg_mac(cli, argv[first], c.mac) || check_fields(cli, &o))
-		return EXIT_FAILED;
-	if (bl_image_name_check(o.image) < 0)
+	struct bl_client_fields f = { .hostname = o.name, .ip = o.ip, .chap_user = o.chap_user,
+				      .chap_secret = o.chap_secret, .mode = o.mode ? &mode : NULL,
+				      .disabled = o.disabled };
+	if (cli_db(cli) || bl_op_client_add(&cli->ops, argv[first], o.image, &f) < 0)
 		return fail_last(cli);
-	if (cli_db(cli))
-		return EXIT_FAILED;
-	if (bl_db_image_get(cli->db, o.image, &img) < 0)
-		return fail(cli, "client %s: %s (see `linkctl image list`)", c.mac, bl_last_error());
-	bl_mac12(c.mac, m12);
-	snprintf(user, sizeof(user), "client-%s", m12);
-	if (!o.chap_secret && random_secret(secret) < 0) {
-		bl_image_clear(&img);
-		return fail(cli, "client %s: cannot generate a CHAP secret: %s", c.mac,
-			    strerror(errno));
-	}
-	c.image_id = img.id;
-	c.hostname = (char *)o.name;
-	c.ip = (char *)o.ip;
-	c.enabled = !o.disabled;
-	c.chap_user = (char *)(o.chap_user ? o.chap_user : user);
-	c.chap_secret = (char *)(o.chap_secret ? o.chap_secret : secret);
-	if (bl_db_client_add(cli->db, &c) < 0) {
-		bl_image_clear(&img);
-		return fail_last(cli);
-	}
-	snprintf(what, sizeof(what), "client %s added: image '%s', %s%s%s%s%s%s", c.mac, img.name,
-		 bl_mode_name(c.mode), o.name ? ", name " : "", o.name ? o.name : "",
-		 o.ip ? ", ip " : "", o.ip ? o.ip : "", o.disabled ? ", disabled" : "");
-	bl_image_clear(&img);
-	char obj[32];
-	snprintf(obj, sizeof(obj), "client %s", c.mac);
-	return report_change(cli, obj, what, NULL, NULL);
+	return report_change(cli, NULL, NULL);
 }
 
 /* ---- list / show ---- */
@@ -182,7 +131,7 @@ static void client_json(struct cli *cli, struct bl_json *j, const struct bl_clie
 		overlay_path(cli, c->mac, ovl, sizeof(ovl));
 		bl_json_kv_str(j, "overlay", ovl);
 		bl_json_kv_int(j, "overlay_bytes", st && jv_get(st, "overlay_bytes") ?
-			       jv_int(st, "overlay_bytes", 0) : file_allocated(ovl));
+			       jv_int(st, "overlay_bytes", 0) : disk_bytes(cli, c->mac));
 		bl_json_kv_bool(j, "chap", cli->cfg.chap);
 		bl_json_kv_str(j, "chap_user", c->chap_user);
 		if (st) {
@@ -303,50 +252,6 @@ static int client_show(struct cli *cli, int argc, char **argv)
 
 /* ---- single-MAC changes ---- */
 
-static int one_mac(struct cli *cli, int argc, char **argv, const char *cmd, const char *usage,
-		   const char *help, const struct option *opts,
-		   int (*on_opt)(int, const char *, void *), void *ctx, int nargs,
-		   struct bl_client *c, int *first)
-{
-	int r = parse_args(argc, argv, cmd, usage, help, opts, on_opt, ctx, nargs, first);
-	if (r != ARGS_OK)
-		return r;
-	return client_arg(cli, argv[*first], c) ? EXIT_FAILED : ARGS_OK;
-}
-
-static int client_link(struct cli *cli, int argc, char **argv)
-{
-	struct bl_client c;
-	struct bl_image img, old;
-	char what[256];
-	int first;
-	int r = one_mac(cli, argc, argv, "client link", "MAC IMAGE",
-			"Links a client to another image; it gets a fresh overlay at its next boot.",
-			NULL, NULL, NULL, 2, &c, &first);
-	if (r != ARGS_OK)
-		return r;
-	if (bl_image_name_check(argv[first + 1]) < 0 ||
-	    bl_db_image_get(cli->db, argv[first + 1], &img) < 0) {
-		bl_client_clear(&c);
-		return fail_last(cli);
-	}
-	const char *oname = image_name(cli, c.image_id, &old);
-	if (bl_db_client_link(cli->db, c.mac, img.id) < 0) {
-		r = fail_last(cli);
-	} else {
-		snprintf(what, sizeof(what), "client %s linked to image '%s' (was '%s'); it boots "
-			 "the new image with a fresh overlay at its next boot", c.mac, img.name,
-			 oname);
-		char obj[32];
-		snprintf(obj, sizeof(obj), "client %s", c.mac);
-		r = report_change(cli, obj, what, NULL, NULL);
-	}
-	bl_image_clear(&old);
-	bl_image_clear(&img);
-	bl_client_clear(&c);
-	return r;
-}
-
 static int opt_flag(int c, const char *arg, void *ctx)
 {
 	(void)arg;
@@ -356,172 +261,105 @@ static int opt_flag(int c, const char *arg, void *ctx)
 }
 
 static const struct option force_opts[] = { { "force", no_argument, NULL, 'f' }, { 0, 0, 0, 0 } };
+static const struct option keep_opts[] = { { "keep-overlay", no_argument, NULL, 'k' },
+					   { 0, 0, 0, 0 } };
+static const struct option cancel_opts[] = { { "cancel", no_argument, NULL, 'c' }, { 0, 0, 0, 0 } };
+
+/* Parses "MAC [one flag]" and runs op; prints the change. */
+static int one_mac(struct cli *cli, int argc, char **argv, const char *cmd, const char *usage,
+		   const char *help, const struct option *opts, int nargs,
+		   int (*op)(struct bl_ops *o, const char *mac, bool flag, const char *arg))
+{
+	bool flag = false;
+	int first;
+	int r = parse_args(argc, argv, cmd, usage, help, opts, opts ? opt_flag : NULL, &flag,
+			   nargs, &first);
+	if (r != ARGS_OK)
+		return r;
+	if (cli_db(cli) || op(&cli->ops, argv[first], flag, nargs > 1 ? argv[first + 1] : NULL) < 0)
+		return fail_last(cli);
+	return report_change(cli, NULL, NULL);
+}
+
+static int do_link(struct bl_ops *o, const char *mac, bool flag, const char *image)
+{
+	(void)flag;
+	return bl_op_client_link(o, mac, image);
+}
+
+static int do_reset(struct bl_ops *o, const char *mac, bool force, const char *arg)
+{
+	(void)arg;
+	return bl_op_client_reset(o, mac, force);
+}
+
+static int do_remove(struct bl_ops *o, const char *mac, bool keep, const char *arg)
+{
+	(void)arg;
+	return bl_op_client_remove(o, mac, keep);
+}
+
+static int do_enable(struct bl_ops *o, const char *mac, bool flag, const char *arg)
+{
+	(void)flag, (void)arg;
+	return bl_op_client_enable(o, mac, true);
+}
+
+static int do_disable(struct bl_ops *o, const char *mac, bool flag, const char *arg)
+{
+	(void)flag, (void)arg;
+	return bl_op_client_enable(o, mac, false);
+}
+
+static int do_super(struct bl_ops *o, const char *mac, bool cancel, const char *arg)
+{
+	(void)arg;
+	return bl_op_client_super(o, mac, cancel);
+}
+
+static int client_link(struct cli *cli, int argc, char **argv)
+{
+	return one_mac(cli, argc, argv, "client link", "MAC IMAGE",
+		       "Links a client to another image; it gets a fresh overlay at its next boot.",
+		       NULL, 2, do_link);
+}
 
 static int client_reset(struct cli *cli, int argc, char **argv)
 {
-	struct bl_client c;
-	bool force = false;
-	char what[256];
-	int first;
-	int r = one_mac(cli, argc, argv, "client reset", "MAC [--force]",
-			"Discards a client's overlay: it boots the image's current version, clean. "
-			"Refused while\nthe client is online unless --force (which cuts its disk "
-			"off under it).", force_opts, opt_flag, &force, 1, &c, &first);
-	if (r != ARGS_OK)
-		return r;
-	int on = client_online(cli, c.mac);
-	if (on == 1 && !force) {
-		r = fail(cli, "client %s: is online; shut it down first, or --force to reset it under "
-			 "the running system", c.mac);
-		bl_client_clear(&c);
-		return r;
-	}
-	enum bl_reset how = on == 1 ? BL_RESET_NOW : BL_RESET_OFFLINE;
-	if (bl_db_client_set_reset(cli->db, c.mac, how) < 0) {
-		bl_client_clear(&c);
-		return fail_last(cli);
-	}
-	snprintf(what, sizeof(what), "client %s: overlay reset %s", c.mac, how == BL_RESET_NOW ?
-		 "now (forced while online)" : on == 0 ? "requested (client is offline)" :
-		 "requested (applies before its next boot)");
-	char obj[32];
-	snprintf(obj, sizeof(obj), "client %s", c.mac);
-	r = report_change(cli, obj, what, NULL, NULL);
-	bl_client_clear(&c);
-	return r;
+	return one_mac(cli, argc, argv, "client reset", "MAC [--force]",
+		       "Discards a client's overlay: it boots the image's current version, clean. "
+		       "Refused while\nthe client is online unless --force (which cuts its disk "
+		       "off under it).", force_opts, 1, do_reset);
 }
 
 static int client_remove(struct cli *cli, int argc, char **argv)
 {
-	struct bl_client c;
-	char what[128];
-	int first;
-	int r = one_mac(cli, argc, argv, "client remove", "MAC",
-			"Removes a client: its target, boot entry and overlay go away.", NULL, NULL,
-			NULL, 1, &c, &first);
-	if (r != ARGS_OK)
-		return r;
-	if (c.role == BL_ROLE_SUPER) {
-		r = fail(cli, "client %s: is the super client of its image; commit or cancel the "
-			 "new version first (linkctl client super %s --cancel)", c.mac, c.mac);
-	} else if (bl_db_client_remove(cli->db, c.mac) < 0) {
-		r = fail_last(cli);
-	} else {
-		snprintf(what, sizeof(what), "client %s removed", c.mac);
-		char obj[32];
-		snprintf(obj, sizeof(obj), "client %s", c.mac);
-		r = report_change(cli, obj, what, NULL, NULL);
-	}
-	bl_client_clear(&c);
-	return r;
-}
-
-static int set_enabled(struct cli *cli, int argc, char **argv, bool on)
-{
-	struct bl_client c;
-	char what[160];
-	int first;
-	int r = one_mac(cli, argc, argv, on ? "client enable" : "client disable", "MAC",
-			on ? "Lets a client boot again." :
-			"Stops a client from booting (it sees a message saying so); running "
-			"sessions are ended by linkmgr.", NULL, NULL, NULL, 1, &c, &first);
-	if (r != ARGS_OK)
-		return r;
-	if (bl_db_client_set_enabled(cli->db, c.mac, on) < 0) {
-		r = fail_last(cli);
-	} else {
-		snprintf(what, sizeof(what), "client %s %s%s", c.mac, on ? "enabled" : "disabled",
-			 c.enabled == on ? " (it already was)" : "");
-		char obj[32];
-		snprintf(obj, sizeof(obj), "client %s", c.mac);
-		r = report_change(cli, obj, what, NULL, NULL);
-	}
-	bl_client_clear(&c);
-	return r;
+	return one_mac(cli, argc, argv, "client remove", "MAC [--keep-overlay]",
+		       "Removes a client: its target, boot entry and overlay go away (--keep-overlay "
+		       "keeps the overlay file).", keep_opts, 1, do_remove);
 }
 
 static int client_enable(struct cli *cli, int argc, char **argv)
 {
-	return set_enabled(cli, argc, argv, true);
+	return one_mac(cli, argc, argv, "client enable", "MAC", "Lets a client boot again.", NULL,
+		       1, do_enable);
 }
 
 static int client_disable(struct cli *cli, int argc, char **argv)
 {
-	return set_enabled(cli, argc, argv, false);
+	return one_mac(cli, argc, argv, "client disable", "MAC",
+		       "Stops a client from booting (it sees a message saying so); running "
+		       "sessions are ended by linkmgr.", NULL, 1, do_disable);
 }
-
-static const struct option cancel_opts[] = { { "cancel", no_argument, NULL, 'c' }, { 0, 0, 0, 0 } };
 
 static int client_super(struct cli *cli, int argc, char **argv)
 {
-	struct bl_client c;
-	struct bl_image img;
-	struct bl_version v = { 0 };
-	bool cancel = false;
-	char what[PATH_MAX + 256];
-	int first;
-	int r = one_mac(cli, argc, argv, "client super", "MAC [--cancel]",
-			"Makes a client its image's super client: from its next boot it starts from "
-			"a clean copy of the\ncurrent version and writes into a new version layer; "
-			"`linkctl image commit IMAGE` then makes\nthat the current version. --cancel "
-			"discards the new version and makes it a normal client again.",
-			cancel_opts, opt_flag, &cancel, 1, &c, &first);
-	if (r != ARGS_OK)
-		return r;
-	if (bl_db_image_get_id(cli->db, c.image_id, &img) < 0) {
-		bl_client_clear(&c);
-		return fail_last(cli);
-	}
-	char obj[32];
-	snprintf(obj, sizeof(obj), "client %s", c.mac);
-	if (cancel) {
-		if (c.role != BL_ROLE_SUPER) {
-			r = fail(cli, "client %s: is not a super client", c.mac);
-			goto out;
-		}
-		if (bl_db_begin(cli->db) < 0)
-			goto db_fail;
-		if (bl_db_version_building(cli->db, img.id, &v) == 0) {
-			r = bl_db_version_delete(cli->db, v.id);
-			bl_version_clear(&v);
-			if (r < 0)
-				goto db_fail;
-		}
-		if (bl_db_client_set_role(cli->db, c.mac, BL_ROLE_NORMAL) < 0 ||
-		    bl_db_client_set_reset(cli->db, c.mac, BL_RESET_OFFLINE) < 0 ||
-		    bl_db_commit(cli->db) < 0)
-			goto db_fail;
-		snprintf(what, sizeof(what), "client %s: no longer super client of image '%s'; the "
-			 "new version is discarded and its overlay reset before its next boot",
-			 c.mac, img.name);
-		r = report_change(cli, obj, what, NULL, NULL);
-		goto out;
-	}
-	if (c.role == BL_ROLE_SUPER) {
-		r = fail(cli, "client %s: is already the super client of image '%s'", c.mac, img.name);
-		goto out;
-	}
-	if (bl_db_begin(cli->db) < 0)
-		goto db_fail;
-	if (bl_db_client_set_role(cli->db, c.mac, BL_ROLE_SUPER) < 0 ||
-	    bl_db_version_start(cli->db, img.id, cli->cfg.layer_dir, &v) < 0 ||
-	    bl_db_client_set_reset(cli->db, c.mac, BL_RESET_OFFLINE) < 0 ||
-	    bl_db_commit(cli->db) < 0)
-		goto db_fail;
-	snprintf(what, sizeof(what), "client %s: super client of image '%s'; from its next boot it "
-		 "builds version %d on version %d (layer %s). Other clients are not affected; "
-		 "finish with: linkctl image commit %s", c.mac, img.name, v.number, v.parent,
-		 v.layer_path, img.name);
-	r = report_change(cli, obj, what, NULL, NULL);
-	goto out;
-db_fail:
-	r = fail_last(cli);
-	bl_db_rollback(cli->db);
-out:
-	bl_version_clear(&v);
-	bl_image_clear(&img);
-	bl_client_clear(&c);
-	return r;
+	return one_mac(cli, argc, argv, "client super", "MAC [--cancel]",
+		       "Makes a client its image's super client: from its next boot it starts from "
+		       "a clean copy of the\ncurrent version and writes into a new version layer; "
+		       "`linkctl image commit IMAGE` then makes\nthat the current version. --cancel "
+		       "discards the new version and makes it a normal client again.",
+		       cancel_opts, 1, do_super);
 }
 
 /* ---- set: change name / ip / mode / chap of an existing client ---- */
@@ -539,51 +377,20 @@ static int client_set(struct cli *cli, int argc, char **argv)
 	static const char usage[] = "MAC [--name HOST|\"\"] [--ip ADDR|\"\"] "
 				    "[--mode volatile|persistent] [--chap-user U] [--chap-secret S]";
 	struct add_opts o = { 0 };
-	struct bl_client c;
-	char what[256];
-	int first;
-	int r = one_mac(cli, argc, argv, "client set", usage,
-			"Changes a client's host name, fixed IP (\"\" = from the DHCP range), mode "
-			"or CHAP credentials.", opts, add_opt, &o, 1, &c, &first);
-	if (r != ARGS_OK)
+	enum bl_mode mode;
+	int first, r;
+
+	if ((r = parse_args(argc, argv, "client set", usage,
+			    "Changes a client's host name, fixed IP (\"\" = from the DHCP range), mode "
+			    "or CHAP credentials.", opts, add_opt, &o, 1, &first)) != ARGS_OK)
 		return r;
-	struct add_opts chk = o;
-	if (chk.name && !*chk.name)
-		chk.name = NULL;
-	if (chk.ip && !*chk.ip)
-		chk.ip = NULL;
-	enum bl_mode mode = c.mode;
-	if (o.mode && bl_mode_parse(o.mode, &mode) < 0) {
-		bl_client_clear(&c);
+	if (o.mode && bl_mode_parse(o.mode, &mode) < 0)
 		return usage_error("client set", usage, "--mode must be volatile or persistent");
-	}
-	if (check_fields(cli, &chk)) {
-		bl_client_clear(&c);
-		return EXIT_FAILED;
-	}
-#define REPLACE(field, val) \
-	do { free(c.field); c.field = (val) && *(val) ? strdup(val) : NULL; } while (0)
-	if (o.name)
-		REPLACE(hostname, o.name);
-	if (o.ip)
-		REPLACE(ip, o.ip);
-	if (o.chap_user)
-		REPLACE(chap_user, o.chap_user);
-	if (o.chap_secret)
-		REPLACE(chap_secret, o.chap_secret);
-#undef REPLACE
-	c.mode = mode;
-	if (bl_db_client_update(cli->db, &c) < 0) {
-		r = fail_last(cli);
-	} else {
-		snprintf(what, sizeof(what), "client %s updated: name %s, ip %s, %s", c.mac,
-			 c.hostname ? c.hostname : "-", c.ip ? c.ip : "dhcp", bl_mode_name(c.mode));
-		char obj[32];
-		snprintf(obj, sizeof(obj), "client %s", c.mac);
-		r = report_change(cli, obj, what, NULL, NULL);
-	}
-	bl_client_clear(&c);
-	return r;
+	struct bl_client_fields f = { .hostname = o.name, .ip = o.ip, .chap_user = o.chap_user,
+				      .chap_secret = o.chap_secret, .mode = o.mode ? &mode : NULL };
+	if (cli_db(cli) || bl_op_client_set(&cli->ops, argv[first], &f) < 0)
+		return fail_last(cli);
+	return report_change(cli, NULL, NULL);
 }
 
 const struct command client_commands[] = {
@@ -593,7 +400,7 @@ const struct command client_commands[] = {
 	{ "set", client_set, "MAC [options]", "change name, ip, mode or CHAP" },
 	{ "link", client_link, "MAC IMAGE", "link a client to another image" },
 	{ "reset", client_reset, "MAC [--force]", "discard a client's overlay" },
-	{ "remove", client_remove, "MAC", "remove a client" },
+	{ "remove", client_remove, "MAC [--keep-overlay]", "remove a client and its overlay" },
 	{ "enable", client_enable, "MAC", "let a client boot" },
 	{ "disable", client_disable, "MAC", "stop a client from booting" },
 	{ "super", client_super, "MAC [--cancel]", "make a client build the next image version" },

@@ -45,9 +45,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		const struct bl_link *l = &links[i];
 		const struct bl_client *c = &l->client;
 		const struct jv *cs = linkmgr_client(cli, c->mac);
-		char ovl[PATH_MAX];
-		overlay_path(cli, c->mac, ovl, sizeof(ovl));
-		int64_t used = file_allocated(ovl);
+		int64_t used = disk_bytes(cli, c->mac);
 		bool pending = bl_update_pending(c, l->current_version);
 		int on = st ? jv_bool(cs, "online", false) : -1;
 		/* linkmgr counts LUN I/O in MiB (what LIO's statistics give) */

@@ -11,6 +11,7 @@
 #include "control.h"
 #include "error.h"
 #include "names.h"
+#include "storage.h"
 #include "validate.h"
 
 int fail(struct cli *cli, const char *fmt, ...)
@@ -101,6 +102,11 @@ int cli_config(struct cli *cli)
 	return 0;
 }
 
+static int ops_online(void *ctx, const char *mac)
+{
+	return client_online(ctx, mac);
+}
+
 int cli_db(struct cli *cli)
 {
 	if (cli->db)
@@ -112,6 +118,8 @@ int cli_db(struct cli *cli)
 	const char *group = getgrnam(cli->cfg.admin_group) ? cli->cfg.admin_group : NULL;
 	if (bl_db_open(path, BL_DB_CREATE, group, &cli->db) < 0)
 		return fail_last(cli);
+	cli->ops = (struct bl_ops){ .cfg = &cli->cfg, .db = cli->db, .online = ops_online,
+				    .ctx = cli };
 	return 0;
 }
 
@@ -170,16 +178,12 @@ int client_online(struct cli *cli, const char *mac)
 	return jv_bool(linkmgr_client(cli, mac), "online", false) ? 1 : 0;
 }
 
-int report_change(struct cli *cli, const char *object, const char *what,
-		  void (*extra)(struct bl_json *j, void *ctx), void *ctx)
+int report_change(struct cli *cli, void (*extra)(struct bl_json *j, void *ctx), void *ctx)
 {
 	char *reply = NULL;
 	struct jv *rv = NULL;
 	bool applied = false;
-	const char *err = NULL;
-
-	if (bl_db_log_event(cli->db, object, "%s", what) < 0)
-		fprintf(stderr, "linkctl: warning: %s\n", bl_last_error());
+	const char *err = NULL, *what = cli->ops.what;
 	int r = bl_ctl_call(cli->cfg.control_socket, "reconcile", &reply);
 	if (r == 0) {
 		rv = jv_parse(reply);
@@ -244,29 +248,10 @@ void overlay_path(struct cli *cli, const char *mac, char *out, size_t len)
 		out[0] = '\0';
 }
 
-int64_t file_allocated(const char *path)
+int64_t disk_bytes(struct cli *cli, const char *mac)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return -1;
-	return (int64_t)st.st_blocks * 512;
+	uint64_t b;
+	return bl_storage_usage(&cli->cfg, mac, &b) < 0 ? -1 : (int64_t)b;
 }
 
-const char *human_bytes(uint64_t v, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double d = (double)v;
-	int u = 0;
-
-	while (d >= 1024 && u < 5) {
-		d /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", (unsigned long long)v);
-	else
-		snprintf(buf, len, "%.1f %s", d, unit[u]);
-	return buf;
-}
 

@@ -19,7 +19,7 @@
 
 #include "cli.h"
 #include "control.h"
-#include "engine.h"
+#include "storage.h"
 #include "error.h"
 #include "names.h"
 
@@ -383,7 +383,7 @@ static void check_images(struct doctor *d)
 	for (size_t i = 0; i < n; i++) {
 		char check[96];
 		snprintf(check, sizeof(check), "image %s", imgs[i].name);
-		int m = eng_identity_matches(imgs[i].path, imgs[i].identity);
+		int m = bl_storage_identity_matches(imgs[i].path, imgs[i].identity);
 		if (m == 1) {
 			report(d, check, OK, NULL, "%s present and unchanged", imgs[i].path);
 		} else if (access(imgs[i].path, F_OK) < 0) {
@@ -405,7 +405,7 @@ static void check_images(struct doctor *d)
 		for (size_t k = 0; k < nv; k++) {
 			if (v[k].state != BL_VERSION_COMMITTED)
 				continue;
-			int lm = eng_identity_matches(v[k].layer_path, v[k].identity);
+			int lm = bl_storage_identity_matches(v[k].layer_path, v[k].identity);
 			if (lm != 1)
 				report(d, check, FAIL, "restore the layer from a backup (linkctl restore)",
 				       "version %d layer %s is %s", v[k].number, v[k].layer_path,

@@ -2,7 +2,7 @@
 # commands (tests/run-all, ./demo). Installs only what is missing.
 bootlink_packages=(
     meson ninja-build pkg-config gcc libc6-dev
-    libsqlite3-dev libnl-3-dev libnl-route-3-dev libconfig-dev libcmocka-dev libiscsi-dev
+    libsqlite3-dev libssl-dev libnl-3-dev libnl-route-3-dev libconfig-dev libcmocka-dev libiscsi-dev
     sqlite3 jq python3 openssl kmod cpio busybox-static iproute2 util-linux dmsetup
     qemu-system-x86 qemu-utils ovmf ipxe dnsmasq-base
     tcmu-runner libtcmu2 libiscsi-bin

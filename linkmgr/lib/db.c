@@ -31,6 +31,7 @@
 struct bl_db {
 	sqlite3 *h;
 	char *path;
+	char *group;		/* admin group given at open, NULL for none */
 	int depth;		/* nesting of write transactions; BEGIN only at 0 */
 };
 
@@ -283,7 +284,7 @@ int bl_db_open(const char *path, int flags, const char *group, struct bl_db **ou
 	int r, oflags = SQLITE_OPEN_FULLMUTEX;
 
 	*out = NULL;
-	if (!db || !(db->path = strdup(path))) {
+	if (!db || !(db->path = strdup(path)) || (group && !(db->group = strdup(group)))) {
 		free(db);
 		return bl_fail(-ENOMEM, "database %s: out of memory", path);
 	}
@@ -342,7 +343,18 @@ void bl_db_close(struct bl_db *db)
 		return;
 	sqlite3_close(db->h);
 	free(db->path);
+	free(db->group);
 	free(db);
+}
+
+const char *bl_db_path(const struct bl_db *db)
+{
+	return db->path;
+}
+
+const char *bl_db_group(const struct bl_db *db)
+{
+	return db->group;
 }
 
 int bl_db_schema_version(struct bl_db *db)
@@ -354,6 +366,74 @@ int bl_db_schema_version(struct bl_db *db)
 struct sqlite3 *bl_db_handle(struct bl_db *db)
 {
 	return db->h;
+}
+
+/* SQLite online backup of one open database into a file path. */
+static int copy_into(sqlite3 *from, const char *to_path, bool standalone)
+{
+	sqlite3 *to;
+	int rc;
+
+	if (sqlite3_open_v2(to_path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) {
+		int r = bl_fail(-EIO, "%s: %s", to_path, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return r;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+	if (!b) {
+		int r = bl_fail(-EIO, "%s: backup: %s", to_path, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return r;
+	}
+	/* all pages in one step, retrying while a writer holds the lock */
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(50);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		int r = bl_fail(-EIO, "%s: backup: %s", to_path, sqlite3_errstr(rc));
+		sqlite3_close(to);
+		return r;
+	}
+	/* a backup file must be one self-contained file; a live database keeps its WAL mode */
+	rc = standalone ? sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) :
+	     SQLITE_OK;
+	sqlite3_close(to);
+	return rc == SQLITE_OK ? 0 : bl_fail(-EIO, "%s: cannot finish the copy", to_path);
+}
+
+int bl_db_backup_to(struct bl_db *db, const char *path)
+{
+	return copy_into(db->h, path, true);
+}
+
+int bl_db_copy_file(const char *src, const char *dst)
+{
+	sqlite3 *h;
+	int r;
+	if (sqlite3_open_v2(src, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		r = bl_fail(-EIO, "%s: %s", src, sqlite3_errmsg(h));
+	else
+		r = copy_into(h, dst, false);
+	sqlite3_close(h);
+	return r;
+}
+
+int bl_db_file_schema(const char *path)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (v < 0)
+		bl_fail(-EIO, "%s: not a readable database: %s", path, sqlite3_errmsg(h));
+	sqlite3_close(h);
+	return v;
 }
 
 /* ---- row readers ---- */
@@ -973,6 +1053,14 @@ int bl_db_client_list(struct bl_db *db, struct bl_client **out, size_t *n)
 	return list_rows(db, "SELECT " CLIENT_COLS " FROM clients c ORDER BY mac", KEY_NONE,
 			 sizeof(**out), client_row, client_clear, (void **)out, n,
 			 "listing clients");
+}
+
+int bl_db_image_client_list(struct bl_db *db, int64_t image_id, struct bl_client **out,
+			    size_t *n)
+{
+	return list_rows(db, "SELECT " CLIENT_COLS " FROM clients c WHERE image_id = ? ORDER BY mac",
+			 KEY_NUM(image_id), sizeof(**out), client_row, client_clear, (void **)out,
+			 n, "listing an image's clients");
 }
 
 int bl_db_image_super(struct bl_db *db, int64_t image_id, struct bl_client *out)

@@ -128,10 +128,19 @@ enum {
  * Refuses (-EPROTO) a file whose schema is newer than this build. */
 int bl_db_open(const char *path, int flags, const char *group, struct bl_db **out);
 void bl_db_close(struct bl_db *db);
+/* The path and admin group the database was opened with (group: NULL for none). */
+const char *bl_db_path(const struct bl_db *db);
+const char *bl_db_group(const struct bl_db *db);
 /* The schema version stored in the file (PRAGMA user_version). */
 int bl_db_schema_version(struct bl_db *db);
-/* The raw handle, for the backup API and tests. */
-struct sqlite3 *bl_db_handle(struct bl_db *db);
+/* A consistent snapshot of the open database into a new standalone file (SQLite's online
+ * backup: writers keep going). */
+int bl_db_backup_to(struct bl_db *db, const char *path);
+/* Replaces the database file dst with a copy of the database file src (restore), through
+ * SQLite so that a live dst's WAL and readers stay consistent. */
+int bl_db_copy_file(const char *src, const char *dst);
+/* The schema version of a database file, read without changing it; <0 if unreadable. */
+int bl_db_file_schema(const char *path);
 
 /* Explicit transactions for multi-step changes (linkctl's image commit/rename). begin takes the
  * write lock at once (BEGIN IMMEDIATE). The single-call writers below each run in their own
@@ -208,6 +217,9 @@ int bl_db_client_set_role(struct bl_db *db, const char *mac, enum bl_role role);
 int bl_db_client_set_reset(struct bl_db *db, const char *mac, enum bl_reset reset);
 /* Updates hostname, ip, mode, chap (all fields of c except id/mac/image/role/booted). */
 int bl_db_client_update(struct bl_db *db, const struct bl_client *c);
+/* The clients linked to an image, ordered by MAC. */
+int bl_db_image_client_list(struct bl_db *db, int64_t image_id, struct bl_client **out,
+			    size_t *n);
 /* The super client of an image, -ENOENT if none. */
 int bl_db_image_super(struct bl_db *db, int64_t image_id, struct bl_client *out);
 void bl_client_clear(struct bl_client *c);

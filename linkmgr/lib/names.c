@@ -147,3 +147,19 @@ bool bl_update_pending(const struct bl_client *c, int current_version)
 	return c->booted_version >= 0 && c->booted_version != current_version
 	       && c->role != BL_ROLE_SUPER;
 }
+
+const char *bl_human_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = (double)v;
+	int u = 0;
+	while (d >= 1024 && u < 5) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)v);
+	else
+		snprintf(buf, len, "%.1f %s", d, unit[u]);
+	return buf;
+}

@@ -55,4 +55,7 @@ int bl_role_parse(const char *s, enum bl_role *out);
  * a persistent client that booted an older version (a super client builds, never lags). */
 bool bl_update_pending(const struct bl_client *c, int current_version);
 
+/* A byte count for people: "512 B", "20.0 GiB". */
+const char *bl_human_bytes(uint64_t v, char *buf, size_t len);
+
 #endif

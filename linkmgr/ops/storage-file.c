@@ -89,7 +89,7 @@ int bl_storage_usage(const struct bl_config *cfg, const char *mac, uint64_t *byt
 	if (r < 0)
 		return r;
 	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	*bytes = (uint64_t)st.st_blocks * 512;
 	return 0;
 }

@@ -29,7 +29,30 @@ bool bl_storage_exists(const struct bl_config *cfg, const struct bl_link *l);
  * discarded): first link, reset, move to a new version. On success *version is the version it
  * now sits on. Errors name the client and the cause (bl_last_error()). */
 int bl_storage_renew(const struct bl_config *cfg, const struct bl_link *l, int *version);
-/* Bytes the disk occupies (0 if it does not exist). */
+/* Bytes the disk occupies; -ENOENT (and 0) if it does not exist. */
 int bl_storage_usage(const struct bl_config *cfg, const char *mac, uint64_t *bytes);
+
+/* ---- what the operations (ops.h) do to images, layers and disks ---- */
+
+#define BL_IDENTITY_MAX 64
+/* Identity text and size of a base image or layer file. */
+int bl_storage_identity(const char *path, char id[BL_IDENTITY_MAX], uint64_t *size);
+/* Does path have the recorded identity? 1 same, 0 different, <0 error. */
+int bl_storage_identity_matches(const char *path, const char *recorded);
+/* Is a client's disk there? (by MAC: for operations that have no link at hand) */
+bool bl_storage_disk_exists(const struct bl_config *cfg, const char *mac);
+/* The resolved path of what a client's disk (or a layer file) sits on. */
+int bl_storage_disk_backing(const struct bl_config *cfg, const char *mac, char out[PATH_MAX]);
+int bl_storage_layer_backing(const char *layer, char out[PATH_MAX]);
+/* Turns mac's disk into the read-only layer newlayer (the disk stays, empty, on top of it).
+ * Idempotent: a previous run that already committed into newlayer succeeds without work. */
+int bl_storage_commit(const struct bl_config *cfg, const char *mac, const char *newlayer);
+/* Points a layer file, or mac's disk, at newbacking (identity checked). A missing disk or
+ * layer is no error: *done says whether anything was changed. */
+int bl_storage_rebase_layer(const char *layer, const char *newbacking, bool *done);
+int bl_storage_rebase_disk(const struct bl_config *cfg, const char *mac, const char *newbacking,
+			   bool *done);
+/* Removes mac's disk (no error if there is none). */
+int bl_storage_remove(const struct bl_config *cfg, const char *mac);
 
 #endif

@@ -57,9 +57,17 @@ expect 0 client reset 52:54:00:aa:00:02
 eq "reset requested" "$(sqlite3 "$T/state/bootlink.db" "SELECT reset FROM clients WHERE mac='52:54:00:aa:00:02'")" 1
 expect 0 --json client show 52:54:00:aa:00:02
 eq "reset pending shown" "$(jq -r .reset_pending <<<"$OUT")" next-boot
+# remove takes the client's overlay with it (the help always said so); --keep-overlay keeps it
+: > "$T/state/overlays/525400aa0003.ovl"
 expect 0 client remove 52:54:00:aa:00:03
 expect 1 client show 52:54:00:aa:00:03
 has "removed" "$ERR" "not found"
+eq "remove deletes the overlay" "$(test -e "$T/state/overlays/525400aa0003.ovl" && echo kept || echo gone)" gone
+expect 0 client add 52:54:00:aa:00:03 --image linux
+: > "$T/state/overlays/525400aa0003.ovl"
+expect 0 client remove 52:54:00:aa:00:03 --keep-overlay
+has "keep-overlay says so" "$OUT" "overlay is kept"
+eq "--keep-overlay keeps it" "$(test -e "$T/state/overlays/525400aa0003.ovl" && echo kept || echo gone)" kept
 expect 0 --json events --limit 3
 eq "events logged" "$(jq -r '.[0].object' <<<"$OUT")" "client 52:54:00:aa:00:03"
 

@@ -1,4 +1,4 @@
-/* linkctl backup / restore.
+/* ops-backup.c - backup and restore (see ops.h).
  *
  * Backup runs while everything runs: the database is copied with SQLite's online backup API (a
  * consistent snapshot), and the file list comes from that snapshot. Base images and committed
@@ -7,9 +7,9 @@
  * power cut: the engine's crash guarantees make that a valid overlay.
  *
  * Files are copied sparse (holes stay holes) with their mtime, which is part of a base
- * image's identity. Each file's checksum is SHA-256 over its size and the SHA-256 of each
- * 1 MiB chunk, with hole chunks hashed without being read: independent of how a filesystem
- * lays out holes, so the copy verifies against the original.
+ * image's identity. Each file's checksum is SHA-256 (OpenSSL's libcrypto) over its size and
+ * the SHA-256 of each 1 MiB chunk, with hole chunks hashed without being read: independent of
+ * how a filesystem lays out holes, so the copy verifies against the original.
  *
  * MANIFEST is written last (tmp + fsync + rename): a backup without one is incomplete.
  * Restore verifies every checksum and every destination before it changes anything.
@@ -25,31 +25,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
+#include <openssl/evp.h>
 
-#include "cli.h"
 #include "error.h"
-#include "sha256.h"
+#include "names.h"
+#include "ops.h"
+#include "ops-internal.h"
 #include "validate.h"
 
 #define CHUNK (1u << 20)
 #define MANIFEST_MAGIC "bootlink-backup 1"
 
-struct entry {
-	char sum[65];
-	uint64_t size;
-	int64_t mtime_ns;
-	char *rel;		/* path inside the backup */
-	char *orig;		/* where it lives on the server ("-" for the database) */
-};
+#define entry bl_backup_file
+#define manifest bl_backup
 
-struct manifest {
-	int schema;
-	struct entry *e;
-	size_t n, cap;
-};
-
-static void manifest_free(struct manifest *m)
+void bl_backup_free(struct bl_backup *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		free(m->e[i].rel);
@@ -58,6 +48,7 @@ static void manifest_free(struct manifest *m)
 	free(m->e);
 	memset(m, 0, sizeof(*m));
 }
+#define manifest_free bl_backup_free
 
 static struct entry *manifest_add(struct manifest *m)
 {
@@ -71,6 +62,11 @@ static struct entry *manifest_add(struct manifest *m)
 	}
 	memset(&m->e[m->n], 0, sizeof(m->e[0]));
 	return &m->e[m->n++];
+}
+
+static void digest(const void *p, size_t n, uint8_t out[32])
+{
+	EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL);
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -87,12 +83,18 @@ static int copy_sum(const char *src, const char *dst, struct entry *e)
 {
 	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, r = 0;
 	struct stat st;
-	struct sha256 all, ch;
+	EVP_MD_CTX *all = EVP_MD_CTX_new();
 	uint8_t d[32], zero_d[32], *buf = NULL;
 	size_t zero_len = 0;
 
-	if (in < 0)
-		return bl_fail(-errno, "%s: %s", src, strerror(errno));
+	if (in < 0 || !all) {
+		r = in < 0 ? bl_fail(-errno, "%s: %s", src, strerror(errno)) :
+			     bl_fail(-ENOMEM, "out of memory");
+		EVP_MD_CTX_free(all);
+		if (in >= 0)
+			close(in);
+		return r;
+	}
 	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
 		r = bl_fail(-EINVAL, "%s: not a regular file", src);
 		goto out;
@@ -109,8 +111,8 @@ static int copy_sum(const char *src, const char *dst, struct entry *e)
 	uint8_t sz[8];
 	for (int i = 0; i < 8; i++)
 		sz[i] = (uint8_t)(size >> (56 - 8 * i));
-	sha256_init(&all);
-	sha256_update(&all, sz, 8);
+	EVP_DigestInit_ex(all, EVP_sha256(), NULL);
+	EVP_DigestUpdate(all, sz, 8);
 	for (uint64_t off = 0; off < size; off += CHUNK) {
 		size_t len = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
 		off_t data = lseek(in, (off_t)off, SEEK_DATA);
@@ -131,25 +133,22 @@ static int copy_sum(const char *src, const char *dst, struct entry *e)
 		if (hole) {
 			if (zero_len != len) {
 				memset(buf, 0, len);
-				sha256_init(&ch);
-				sha256_update(&ch, buf, len);
-				sha256_final(&ch, zero_d);
+				digest(buf, len, zero_d);
 				zero_len = len;
 			}
-			sha256_update(&all, zero_d, 32);
+			EVP_DigestUpdate(all, zero_d, 32);
 			continue;
 		}
-		sha256_init(&ch);
-		sha256_update(&ch, buf, len);
-		sha256_final(&ch, d);
-		sha256_update(&all, d, 32);
+		digest(buf, len, d);
+		EVP_DigestUpdate(all, d, 32);
 		if (out >= 0 && pwrite(out, buf, len, (off_t)off) != (ssize_t)len) {
 			r = bl_fail(-errno, "%s: write: %s", dst, strerror(errno));
 			goto out;
 		}
 	}
-	sha256_final(&all, d);
-	sha256_hex(d, e->sum);
+	EVP_DigestFinal_ex(all, d, NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(e->sum + 2 * i, 3, "%02x", d[i]);
 	e->size = size;
 	e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	if (out >= 0) {
@@ -158,6 +157,7 @@ static int copy_sum(const char *src, const char *dst, struct entry *e)
 			r = bl_fail(-errno, "%s: %s", dst, strerror(errno));
 	}
 out:
+	EVP_MD_CTX_free(all);
 	free(buf);
 	close(in);
 	if (out >= 0) {
@@ -184,39 +184,6 @@ static int mkdir_p(const char *path, mode_t mode)
 	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
 		return bl_fail(-errno, "%s: %s", tmp, strerror(errno));
 	return 0;
-}
-
-/* SQLite online backup of one open database into a file path. */
-static int db_copy(sqlite3 *from, const char *to_path, bool standalone)
-{
-	sqlite3 *to;
-	int rc;
-
-	if (sqlite3_open_v2(to_path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) {
-		int r = bl_fail(-EIO, "%s: %s", to_path, sqlite3_errmsg(to));
-		sqlite3_close(to);
-		return r;
-	}
-	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
-	if (!b) {
-		int r = bl_fail(-EIO, "%s: backup: %s", to_path, sqlite3_errmsg(to));
-		sqlite3_close(to);
-		return r;
-	}
-	/* all pages in one step, retrying while a writer holds the lock */
-	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		sqlite3_sleep(50);
-	sqlite3_backup_finish(b);
-	if (rc != SQLITE_DONE) {
-		int r = bl_fail(-EIO, "%s: backup: %s", to_path, sqlite3_errstr(rc));
-		sqlite3_close(to);
-		return r;
-	}
-	/* a backup file must be one self-contained file; a live database keeps its WAL mode */
-	rc = standalone ? sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) :
-	     SQLITE_OK;
-	sqlite3_close(to);
-	return rc == SQLITE_OK ? 0 : bl_fail(-EIO, "%s: cannot finish the copy", to_path);
 }
 
 /* Adds src to the backup as rel (copying it). */
@@ -255,60 +222,36 @@ static int write_manifest(const char *dir, const struct manifest *m)
 	return 0;
 }
 
-static int flag_opt(int c, const char *arg, void *ctx)
+int bl_op_backup(struct bl_ops *o, const char *in, bool overlays, struct bl_backup *m)
 {
-	(void)c;
-	(void)arg;
-	*(bool *)ctx = true;
-	return 0;
-}
-
-int cmd_backup(struct cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = { { "overlays", no_argument, NULL, 'o' },
-					      { 0, 0, 0, 0 } };
-	static const char usage[] = "DIR [--overlays]";
-	struct manifest m = { 0 };
-	bool overlays = false;
 	char dir[PATH_MAX], p[2 * PATH_MAX + 64], rel[2 * PATH_MAX];
 	struct bl_db *snap = NULL;
-	int first, r;
+	int r;
 
-	if ((r = parse_args(argc, argv, "backup", usage,
-			    "Backs up, while everything runs, the database (consistent snapshot), every "
-			    "image file and\nversion layer (sparse, with checksums), the configuration "
-			    "and, with --overlays, the\npersistent clients' overlays. DIR must not exist "
-			    "or be empty.", opts, flag_opt, &overlays, 1, &first)) != ARGS_OK)
+	memset(m, 0, sizeof(*m));
+	if ((r = bl_path_absolute(in, dir)) < 0 || (r = mkdir_p(dir, 0700)) < 0)
 		return r;
-	if (bl_path_absolute(argv[first], dir) < 0)
-		return fail_last(cli);
-	if (cli_db(cli))
-		return EXIT_FAILED;
-	if (mkdir_p(dir, 0700) < 0)
-		return fail_last(cli);
 	if (rmdir(dir) < 0 || mkdir(dir, 0700) < 0)	/* only an empty DIR can be removed */
-		return fail(cli, "backup directory %s: %s", dir, errno == ENOTEMPTY ||
-			    errno == EEXIST ? "not empty" : strerror(errno));
+		return bl_fail(errno == ENOTEMPTY || errno == EEXIST ? -ENOTEMPTY : -errno,
+			       "backup directory %s: %s", dir, errno == ENOTEMPTY ||
+			       errno == EEXIST ? "not empty" : strerror(errno));
+	snprintf(m->dir, sizeof(m->dir), "%s", dir);
 	/* 1. the database snapshot */
 	snprintf(p, sizeof(p), "%s/bootlink.db", dir);
-	if (db_copy(bl_db_handle(cli->db), p, true) < 0 || bl_db_open(p, BL_DB_READONLY, NULL, &snap) < 0)
-		return fail_last(cli);
-	m.schema = bl_db_schema_version(snap);
-	struct entry *e = manifest_add(&m);
-	if (!e || copy_sum(p, NULL, e) < 0 || !(e->rel = strdup("bootlink.db")) ||
+	if ((r = bl_db_backup_to(o->db, p)) < 0 || (r = bl_db_open(p, BL_DB_READONLY, NULL, &snap)) < 0)
+		return r;
+	m->schema = bl_db_schema_version(snap);
+	struct entry *e = manifest_add(m);
+	if (!e || (r = copy_sum(p, NULL, e)) < 0 || !(e->rel = strdup("bootlink.db")) ||
 	    !(e->orig = strdup("-"))) {
-		r = fail_last(cli);
+		r = r < 0 ? r : bl_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
 	/* 2. files named by the snapshot */
 	struct bl_image *imgs;
 	size_t ni;
-	if (bl_db_image_list(snap, &imgs, &ni) < 0) {
-		r = fail_last(cli);
+	if ((r = bl_db_image_list(snap, &imgs, &ni)) < 0)
 		goto out;
-	}
-	uint64_t bytes = 0;
-	size_t files = 0;
 	snprintf(p, sizeof(p), "%s/files/images", dir);
 	r = mkdir_p(p, 0700);
 	snprintf(p, sizeof(p), "%s/files/layers", dir);
@@ -317,7 +260,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < ni && r == 0; i++) {
 		snprintf(rel, sizeof(rel), "files/images/%lld-%s", (long long)imgs[i].id,
 			 strrchr(imgs[i].path, '/') + 1);
-		r = backup_file(dir, rel, imgs[i].path, &m);
+		r = backup_file(dir, rel, imgs[i].path, m);
 		struct bl_version *v;
 		size_t nv;
 		if (r == 0 && bl_db_versions(snap, imgs[i].id, &v, &nv) >= 0) {
@@ -326,7 +269,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 					continue;
 				snprintf(rel, sizeof(rel), "files/layers/%s",
 					 strrchr(v[k].layer_path, '/') + 1);
-				r = backup_file(dir, rel, v[k].layer_path, &m);
+				r = backup_file(dir, rel, v[k].layer_path, m);
 			}
 			bl_versions_free(v, nv);
 		}
@@ -340,56 +283,25 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 			r = 0;
 			for (size_t i = 0; i < nc && r == 0; i++) {
 				char ovl[PATH_MAX];
-				overlay_path(cli, cl[i].mac, ovl, sizeof(ovl));
-				if (cl[i].mode != BL_MODE_PERSISTENT || access(ovl, F_OK) < 0)
+				if (cl[i].mode != BL_MODE_PERSISTENT ||
+				    bl_name_overlay(o->cfg->overlay_dir, cl[i].mac, ovl, sizeof(ovl)) < 0 ||
+				    access(ovl, F_OK) < 0)
 					continue;
 				snprintf(rel, sizeof(rel), "files/overlays/%s", strrchr(ovl, '/') + 1);
-				r = backup_file(dir, rel, ovl, &m);
+				r = backup_file(dir, rel, ovl, m);
 			}
 			bl_clients_free(cl, nc);
 		}
 	}
 	/* 3. the configuration, if there is a file */
-	if (r == 0 && cli->cfg.path)
-		r = backup_file(dir, "linkmgr.conf", cli->cfg.path, &m);
+	if (r == 0 && o->cfg->path)
+		r = backup_file(dir, "linkmgr.conf", o->cfg->path, m);
 	if (r == 0)
-		r = write_manifest(dir, &m);
-	if (r < 0) {
-		r = fail(cli, "backup %s failed (incomplete, no MANIFEST): %s", dir, bl_last_error());
-		goto out;
-	}
-	for (size_t i = 0; i < m.n; i++)
-		bytes += m.e[i].size;
-	files = m.n;
-	if (cli->json) {
-		struct bl_json j;
-		bl_json_init(&j);
-		bl_json_obj(&j);
-		bl_json_kv_bool(&j, "ok", true);
-		bl_json_kv_str(&j, "dir", dir);
-		bl_json_kv_int(&j, "schema", m.schema);
-		bl_json_key(&j, "files");
-		bl_json_arr(&j);
-		for (size_t i = 0; i < m.n; i++) {
-			bl_json_obj(&j);
-			bl_json_kv_str(&j, "path", m.e[i].rel);
-			bl_json_kv_str(&j, "source", m.e[i].orig);
-			bl_json_kv_uint(&j, "size", m.e[i].size);
-			bl_json_kv_str(&j, "sha256", m.e[i].sum);
-			bl_json_end(&j);
-		}
-		bl_json_end(&j);
-		bl_json_end(&j);
-		r = print_json(cli, &j);
-	} else {
-		char h[32];
-		printf("backup written to %s: %zu file(s), %s (logical), schema %d\n", dir, files,
-		       human_bytes(bytes, h, sizeof(h)), m.schema);
-		r = EXIT_OK;
-	}
+		r = write_manifest(dir, m);
+	if (r < 0)
+		r = bl_fail(r, "backup %s failed (incomplete, no MANIFEST): %s", dir, bl_last_error());
 out:
 	bl_db_close(snap);
-	manifest_free(&m);
 	return r;
 }
 
@@ -453,151 +365,103 @@ static int restore_file(const char *src, const char *dst)
 	return r;
 }
 
-/* user_version of a backup's database, read without changing the file. */
-static int backup_schema(const char *path)
+int bl_op_restore(struct bl_ops *o, const char *in, bool force, const char *conf_dst,
+		  struct bl_backup *m, struct bl_db **db)
 {
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	int v = -1;
-
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if (v < 0)
-		bl_fail(-EIO, "%s: not a readable database: %s", path, sqlite3_errmsg(h));
-	sqlite3_close(h);
-	return v;
-}
-
-int cmd_restore(struct cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
-					      { 0, 0, 0, 0 } };
-	static const char usage[] = "DIR [--force]";
-	struct manifest m = { 0 };
-	bool force = false;
 	char dir[PATH_MAX], p[2 * PATH_MAX + 64];
-	int first, r;
+	bool *skip = NULL;
+	int r;
 
-	if ((r = parse_args(argc, argv, "restore", usage,
-			    "Restores a backup: verifies every checksum and refuses a backup from a newer "
-			    "schema before\ntouching anything, then puts back image files, layers and "
-			    "overlays that are missing or\ndiffer (--force: also overwrite differing "
-			    "ones, which corrupts clients using them), the\ndatabase, and the "
-			    "configuration (as FILE.restored if one exists and differs).", opts,
-			    flag_opt, &force, 1, &first)) != ARGS_OK)
+	memset(m, 0, sizeof(*m));
+	if ((r = bl_path_absolute(in, dir)) < 0 || (r = read_manifest(dir, m)) < 0)
 		return r;
-	if (bl_path_absolute(argv[first], dir) < 0 || read_manifest(dir, &m) < 0)
-		return fail_last(cli);
-	if (cli_config(cli))
-		goto fail_out;
-	if (m.schema > BL_DB_SCHEMA_VERSION) {
-		r = fail(cli, "backup %s has database schema %d, newer than this linkctl "
-			 "understands (%d); restore it with a newer bootlink", dir, m.schema,
-			 BL_DB_SCHEMA_VERSION);
-		goto out;
-	}
+	snprintf(m->dir, sizeof(m->dir), "%s", dir);
+	if (m->schema > BL_DB_SCHEMA_VERSION)
+		return bl_fail(-EPROTO, "backup %s has database schema %d, newer than this bootlink "
+			       "understands (%d); restore it with a newer bootlink", dir, m->schema,
+			       BL_DB_SCHEMA_VERSION);
 	/* the database file itself must agree: it is what overwrites the live one */
 	snprintf(p, sizeof(p), "%s/bootlink.db", dir);
-	int schema = backup_schema(p);
-	if (schema < 0 || schema > BL_DB_SCHEMA_VERSION) {
-		r = schema < 0 ? fail_last(cli) :
-		    fail(cli, "backup %s: its database has schema %d, newer than this linkctl "
-			 "understands (%d); restore it with a newer bootlink", dir, schema,
-			 BL_DB_SCHEMA_VERSION);
-		goto out;
-	}
+	int schema = bl_db_file_schema(p);
+	if (schema < 0)
+		return -EIO;
+	if (schema > BL_DB_SCHEMA_VERSION)
+		return bl_fail(-EPROTO, "backup %s: its database has schema %d, newer than this "
+			       "bootlink understands (%d); restore it with a newer bootlink", dir,
+			       schema, BL_DB_SCHEMA_VERSION);
 	/* 1. verify everything first */
-	int changed = 0, same = 0;
-	bool *skip = calloc(m.n + 1, sizeof(bool));
-	if (!skip) {
-		r = fail(cli, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < m.n; i++) {
+	if (!(skip = calloc(m->n + 1, sizeof(bool))))
+		return bl_fail(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->n; i++) {
 		struct entry now;
-		snprintf(p, sizeof(p), "%s/%s", dir, m.e[i].rel);
-		if (copy_sum(p, NULL, &now) < 0 || strcmp(now.sum, m.e[i].sum) || now.size != m.e[i].size) {
-			r = fail(cli, "backup %s: %s is damaged (%s); nothing was restored", dir,
-				 m.e[i].rel, *bl_last_error() && access(p, F_OK) ? bl_last_error() :
-				 "checksum mismatch");
-			free(skip);
+		snprintf(p, sizeof(p), "%s/%s", dir, m->e[i].rel);
+		if (copy_sum(p, NULL, &now) < 0 || strcmp(now.sum, m->e[i].sum) || now.size != m->e[i].size) {
+			r = bl_fail(-EBADMSG, "backup %s: %s is damaged (%s); nothing was restored", dir,
+				    m->e[i].rel, *bl_last_error() && access(p, F_OK) ? bl_last_error() :
+				    "checksum mismatch");
 			goto out;
 		}
 	}
 	/* 2. destinations: equal ones are skipped, differing ones need --force */
-	const char *conf_dst = cli->config_path ? cli->config_path : BL_CONFIG_DEFAULT_PATH;
-	for (size_t i = 0; i < m.n; i++) {
+	for (size_t i = 0; i < m->n; i++) {
 		struct entry now;
-		const char *dst = !strcmp(m.e[i].rel, "linkmgr.conf") ? conf_dst : m.e[i].orig;
+		const char *dst = !strcmp(m->e[i].rel, "linkmgr.conf") ? conf_dst : m->e[i].orig;
 		if (!strcmp(dst, "-"))
 			continue;
 		if (access(dst, F_OK) < 0)
 			continue;
-		if (copy_sum(dst, NULL, &now) == 0 && !strcmp(now.sum, m.e[i].sum)) {
+		if (copy_sum(dst, NULL, &now) == 0 && !strcmp(now.sum, m->e[i].sum)) {
 			skip[i] = true;
-			same++;
+			m->same++;
 			continue;
 		}
-		if (!force && strcmp(m.e[i].rel, "linkmgr.conf") != 0) {
-			r = fail(cli, "%s exists and differs from the backup; nothing was restored "
-				 "(--force overwrites it, breaking clients that use it)", dst);
-			free(skip);
+		if (!force && strcmp(m->e[i].rel, "linkmgr.conf") != 0) {
+			r = bl_fail(-EEXIST, "%s exists and differs from the backup; nothing was "
+				    "restored (--force overwrites it, breaking clients that use it)", dst);
 			goto out;
 		}
 	}
 	/* 3. files */
-	for (size_t i = 0; i < m.n; i++) {
-		if (skip[i] || !strcmp(m.e[i].orig, "-"))
+	for (size_t i = 0; i < m->n; i++) {
+		if (skip[i] || !strcmp(m->e[i].orig, "-"))
 			continue;
 		char dst[2 * PATH_MAX + 64];
-		snprintf(p, sizeof(p), "%s/%s", dir, m.e[i].rel);
-		if (!strcmp(m.e[i].rel, "linkmgr.conf"))
+		snprintf(p, sizeof(p), "%s/%s", dir, m->e[i].rel);
+		if (!strcmp(m->e[i].rel, "linkmgr.conf"))
 			snprintf(dst, sizeof(dst), "%s%s", conf_dst,
 				 access(conf_dst, F_OK) == 0 ? ".restored" : "");
 		else
-			snprintf(dst, sizeof(dst), "%s", m.e[i].orig);
-		if (restore_file(p, dst) < 0) {
-			r = fail(cli, "%s (restore stopped; files restored so far are complete and "
-				 "verified)", bl_last_error());
-			free(skip);
+			snprintf(dst, sizeof(dst), "%s", m->e[i].orig);
+		if ((r = restore_file(p, dst)) < 0) {
+			r = bl_fail(r, "%s (restore stopped; files restored so far are complete and "
+				    "verified)", bl_last_error());
 			goto out;
 		}
-		changed++;
-		if (!cli->json)
-			printf("restored %s\n", dst);
+		m->written++;
+		if (o->note)
+			o->note(o->ctx, dst);
 	}
-	free(skip);
-	/* 4. the database, last: it then names only files that are in place */
+	/* 4. the database, last: it then names only files that are in place; reopened, which
+	 * migrates an older backup's schema */
 	snprintf(p, sizeof(p), "%s/bootlink.db", dir);
-	sqlite3 *src;
-	if (cli_db(cli))
-		goto fail_out;
-	if (sqlite3_open_v2(p, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    db_copy(src, cli->db_path ? cli->db_path : cli->cfg.db_path, false) < 0) {
-		sqlite3_close(src);
-		goto fail_out;
-	}
-	sqlite3_close(src);
-	/* reopen: migrates an older backup's schema */
-	bl_db_close(cli->db);
-	cli->db = NULL;
-	if (cli_db(cli))
-		goto out_fail_noprint;
-	char what[PATH_MAX + 128];
-	snprintf(what, sizeof(what), "restored backup %s: database, %d file(s) written, %d already "
-		 "in place", dir, changed, same);
-	r = report_change(cli, "backup", what, NULL, NULL);
-	goto out;
-fail_out:
-	r = fail_last(cli);
-	goto out;
-out_fail_noprint:
-	r = EXIT_FAILED;
+	char live[PATH_MAX];
+	snprintf(live, sizeof(live), "%s", bl_db_path(*db));
+	const char *group = bl_db_group(*db);
+	char grp[64] = "";
+	if (group)
+		snprintf(grp, sizeof(grp), "%s", group);
+	if ((r = bl_db_copy_file(p, live)) < 0)
+		goto out;
+	bl_db_close(*db);
+	*db = NULL;
+	if ((r = bl_db_open(live, BL_DB_CREATE, grp[0] ? grp : NULL, db)) < 0)
+		goto out;
+	o->db = *db;
+	ops_done(o, "backup");
+	ops_say(o, "restored backup %s: database, %d file(s) written, %d already in place", dir,
+		m->written, m->same);
+	r = ops_logged(o);
 out:
-	manifest_free(&m);
+	free(skip);
 	return r;
 }
