@@ -328,8 +328,8 @@ static int client_reset(struct cli *cli, int argc, char **argv)
 {
 	return one_mac(cli, argc, argv, "client reset", "MAC [--force]",
 		       "Discards a client's overlay: it boots the image's current version, clean. "
-		       "Refused while\nthe client is online unless --force (which cuts its disk "
-		       "off under it).", force_opts, 1, do_reset);
+		       "Refused while\nthe client is online unless --force (then it is reset the moment "
+		       "its session ends).", force_opts, 1, do_reset);
 }
 
 static int client_remove(struct cli *cli, int argc, char **argv)

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "dnsmasq.h"
 #include "error.h"
 #include "files.h"
@@ -94,16 +95,9 @@ int bl_mgr_set_gated(struct bl_mgr *m, const char *mac, bool gated)
 	return 0;
 }
 
-/* The renewal rule, on the fields of one client (see the note at the top). */
 static bool is_vol(const struct bl_client *c)
 {
 	return c->mode == BL_MODE_VOLATILE && c->role != BL_ROLE_SUPER;
-}
-
-static bool needs_new_disk(const struct bl_client *c, bool exists, int current_version)
-{
-	return !exists || c->booted_version < 0 || c->reset != BL_RESET_NONE
-	       || (is_vol(c) && c->booted_version != current_version);
 }
 
 bool bl_mgr_boot_renews(struct bl_mgr *m, const char *mac)
@@ -114,7 +108,13 @@ bool bl_mgr_boot_renews(struct bl_mgr *m, const char *mac)
 		return false;
 	bool r = false;
 	if (c.enabled && bl_db_image_get_id(m->db, c.image_id, &img) == 0) {
-		r = is_vol(&c) || needs_new_disk(&c, true, img.current_version);
+		struct bl_decide_in in = {
+			.mode = c.mode, .role = c.role, .reset = c.reset,
+			.current_version = img.current_version, .disk_exists = true,
+			.booted_version = c.booted_version, .booting = true,
+		};
+		struct bl_decide d = bl_decide(&in);
+		r = d.renew || d.recreate;
 		bl_image_clear(&img);
 	}
 	bl_client_clear(&c);
@@ -213,20 +213,22 @@ static enum bl_ipxe_kind decide(struct bl_mgr *m, const struct bl_link *l, struc
 		w->chap_secret = c->chap_secret;
 	}
 	it->vol = is_vol(c);
-	bool boot = booting(m, c->mac);
 	w->gate = mac_index(m->gated, m->n_gated, c->mac) >= 0;
 	it->exists = bl_storage_exists(cfg, l);
-	bool need_new = needs_new_disk(c, it->exists, l->current_version);
-	bool now = !it->exists || boot || c->reset == BL_RESET_NOW;
-	if (need_new && !now) {
+	struct bl_decide_in in = {
+		.mode = c->mode, .role = c->role, .reset = c->reset,
+		.current_version = l->current_version, .disk_exists = it->exists,
+		.booted_version = c->booted_version, .booting = booting(m, c->mac),
+		.held = w->gate,
+	};
+	if (bl_decide_needs_online(&in)) {
 		struct bl_plan_params pp = plan_params(m);
 		struct bl_cfs_status s;
-		now = bl_cfs_client_status(&m->cfs, &pp, c->mac, &s) == 0 && !s.online;
+		in.online = bl_cfs_client_status(&m->cfs, &pp, c->mac, &s) < 0 || s.online;
 	}
-	/* a boot on hold waits: its old session may still be alive */
-	it->renew = need_new && now && !w->gate;
-	if (boot && it->vol && !w->gate)
-		w->recreate = true;
+	struct bl_decide d = bl_decide(&in);
+	it->renew = d.renew;
+	w->recreate = d.recreate;
 	return BL_IPXE_BOOT;
 }
 

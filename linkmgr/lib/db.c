@@ -80,6 +80,23 @@ static const char *const migrations[] = {
 	"  message TEXT NOT NULL);",
 	/* 2: `linkctl client show` lists one object's recent events */
 	"CREATE INDEX events_object ON events(object, ts);",
+	/* 3: desired state and observed state apart. clients holds what admins asked for (a
+	 * reset is a request number, reset_seq); observed holds what linkmgr did and saw (the
+	 * disk it made: for which image and on which version; the last request it carried out),
+	 * and only linkmgr writes it. A relink or a reset is pending while the two disagree. */
+	"CREATE TABLE observed ("
+	"  client_id INTEGER PRIMARY KEY REFERENCES clients(id) ON DELETE CASCADE,"
+	"  disk_image_id INTEGER,"
+	"  booted_version INTEGER NOT NULL DEFAULT -1,"
+	"  reset_done INTEGER NOT NULL DEFAULT 0,"
+	"  updated INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO observed (client_id, disk_image_id, booted_version)"
+	"  SELECT id, CASE WHEN booted_version >= 0 THEN image_id END, booted_version FROM clients;"
+	"ALTER TABLE clients ADD COLUMN reset_seq INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE clients ADD COLUMN reset_now INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE clients SET reset_seq = (reset > 0), reset_now = (reset = 2);"
+	"ALTER TABLE clients DROP COLUMN booted_version;"
+	"ALTER TABLE clients DROP COLUMN reset;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == BL_DB_SCHEMA_VERSION,
@@ -500,8 +517,14 @@ void bl_versions_free(struct bl_version *v, size_t n)
 	free(v);
 }
 
+/* A client as both tables say: booted_version counts only for a disk made for the client's
+ * image now, a reset is pending until linkmgr has carried out the latest request. */
 #define CLIENT_COLS "c.id, c.mac, c.hostname, c.ip, c.image_id, c.mode, c.enabled, " \
-		    "c.chap_user, c.chap_secret, c.role, c.booted_version, c.reset, c.created"
+		    "c.chap_user, c.chap_secret, c.role, " \
+		    "CASE WHEN o.disk_image_id = c.image_id THEN o.booted_version ELSE -1 END, " \
+		    "CASE WHEN c.reset_seq > COALESCE(o.reset_done, 0) THEN " \
+		    "(CASE WHEN c.reset_now THEN 2 ELSE 1 END) ELSE 0 END, c.created"
+#define CLIENTS "clients c LEFT JOIN observed o ON o.client_id = c.id"
 #define CLIENT_NCOLS 13
 
 static int read_client(sqlite3_stmt *st, int base, struct bl_client *c)
@@ -1018,8 +1041,8 @@ int bl_db_client_add(struct bl_db *db, struct bl_client *c)
 	if ((r = tx_begin(db)) < 0)
 		return r;
 	if ((r = prep(db, &st, "INSERT INTO clients (mac, hostname, ip, image_id, mode, enabled, "
-		      "chap_user, chap_secret, role, booted_version, reset, created) "
-		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, -1, 0, ?)")) == 0) {
+		      "chap_user, chap_secret, role, created) "
+		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) == 0) {
 		bind_text(st, 1, c->mac);
 		bind_text(st, 2, c->hostname);
 		bind_text(st, 3, c->ip);
@@ -1044,13 +1067,13 @@ int bl_db_client_get(struct bl_db *db, const char *mac, struct bl_client *out)
 	char nf[80];
 
 	snprintf(nf, sizeof(nf), "client %.20s: not found", mac);
-	return get_row(db, "SELECT " CLIENT_COLS " FROM clients c WHERE mac = ?", KEY_TEXT(mac),
+	return get_row(db, "SELECT " CLIENT_COLS " FROM " CLIENTS " WHERE mac = ?", KEY_TEXT(mac),
 		       client_row, client_clear, out, sizeof(*out), "reading a client", nf);
 }
 
 int bl_db_client_list(struct bl_db *db, struct bl_client **out, size_t *n)
 {
-	return list_rows(db, "SELECT " CLIENT_COLS " FROM clients c ORDER BY mac", KEY_NONE,
+	return list_rows(db, "SELECT " CLIENT_COLS " FROM " CLIENTS " ORDER BY mac", KEY_NONE,
 			 sizeof(**out), client_row, client_clear, (void **)out, n,
 			 "listing clients");
 }
@@ -1058,7 +1081,7 @@ int bl_db_client_list(struct bl_db *db, struct bl_client **out, size_t *n)
 int bl_db_image_client_list(struct bl_db *db, int64_t image_id, struct bl_client **out,
 			    size_t *n)
 {
-	return list_rows(db, "SELECT " CLIENT_COLS " FROM clients c WHERE image_id = ? ORDER BY mac",
+	return list_rows(db, "SELECT " CLIENT_COLS " FROM " CLIENTS " WHERE image_id = ? ORDER BY mac",
 			 KEY_NUM(image_id), sizeof(**out), client_row, client_clear, (void **)out,
 			 n, "listing an image's clients");
 }
@@ -1068,7 +1091,7 @@ int bl_db_image_super(struct bl_db *db, int64_t image_id, struct bl_client *out)
 	char nf[80];
 
 	snprintf(nf, sizeof(nf), "image #%lld: has no super client", (long long)image_id);
-	return get_row(db, "SELECT " CLIENT_COLS " FROM clients c WHERE image_id = ? AND "
+	return get_row(db, "SELECT " CLIENT_COLS " FROM " CLIENTS " WHERE image_id = ? AND "
 		       "role = 'super'", KEY_NUM(image_id), client_row, client_clear, out,
 		       sizeof(*out), "reading a client", nf);
 }
@@ -1104,9 +1127,8 @@ int bl_db_client_remove(struct bl_db *db, const char *mac)
 
 int bl_db_client_link(struct bl_db *db, const char *mac, int64_t image_id)
 {
-	int r = client_set(db, mac, "UPDATE clients SET image_id = ?1, booted_version = -1, "
-			   "reset = 0 WHERE mac = ?2 AND role = 'normal'", image_id,
-			   "linking a client");
+	int r = client_set(db, mac, "UPDATE clients SET image_id = ?1 "
+			   "WHERE mac = ?2 AND role = 'normal'", image_id, "linking a client");
 	if (r == -EBUSY)
 		return bl_fail(-ENOENT, "client %s: image #%lld does not exist", mac,
 			       (long long)image_id);
@@ -1140,14 +1162,23 @@ int bl_db_client_set_role(struct bl_db *db, const char *mac, enum bl_role role)
 
 int bl_db_client_set_reset(struct bl_db *db, const char *mac, enum bl_reset reset)
 {
-	return client_set(db, mac, "UPDATE clients SET reset = ?1 WHERE mac = ?2", reset,
-			  "requesting a reset");
+	if (reset == BL_RESET_NONE)
+		return client_set(db, mac, "UPDATE clients SET reset_seq = COALESCE((SELECT "
+				  "reset_done FROM observed WHERE client_id = clients.id), 0) "
+				  "WHERE mac = ?2 AND ?1 = ?1", 0, "cancelling a reset");
+	return client_set(db, mac, "UPDATE clients SET reset_seq = reset_seq + 1, reset_now = ?1 "
+			  "WHERE mac = ?2", reset == BL_RESET_NOW, "requesting a reset");
 }
 
 int bl_db_set_booted_version(struct bl_db *db, const char *mac, int version)
 {
-	return client_set(db, mac, "UPDATE clients SET booted_version = ?1, reset = 0 "
-			  "WHERE mac = ?2", version, "recording the booted version");
+	/* the disk is new: made for the client's image, on version, after every request */
+	return client_set(db, mac, "INSERT INTO observed (client_id, disk_image_id, booted_version, "
+			  "reset_done, updated) SELECT id, image_id, ?1, reset_seq, strftime('%s') "
+			  "FROM clients WHERE mac = ?2 ON CONFLICT (client_id) DO UPDATE SET "
+			  "disk_image_id = excluded.disk_image_id, booted_version = "
+			  "excluded.booted_version, reset_done = excluded.reset_done, updated = "
+			  "excluded.updated", version, "recording the booted version");
 }
 
 int bl_db_client_update(struct bl_db *db, const struct bl_client *c)

@@ -38,7 +38,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define BL_DB_SCHEMA_VERSION 2
+#define BL_DB_SCHEMA_VERSION 3
 
 struct bl_db;
 

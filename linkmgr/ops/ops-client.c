@@ -156,8 +156,8 @@ int bl_op_client_reset(struct bl_ops *o, const char *mac, bool force)
 		return r;
 	int on = ops_online(o, c.mac);
 	if (on == 1 && !force) {
-		r = bl_fail(-EBUSY, "client %s: is online; shut it down first, or --force to reset it "
-			    "under the running system", c.mac);
+		r = bl_fail(-EBUSY, "client %s: is online; shut it down first, or --force to have it "
+			    "reset the moment its session ends", c.mac);
 		goto out;
 	}
 	enum bl_reset how = on == 1 ? BL_RESET_NOW : BL_RESET_OFFLINE;
@@ -165,7 +165,8 @@ int bl_op_client_reset(struct bl_ops *o, const char *mac, bool force)
 		goto out;
 	ops_done(o, "client %s", c.mac);
 	ops_say(o, "client %s: overlay reset %s", c.mac, how == BL_RESET_NOW ?
-		"now (forced while online)" : on == 0 ? "requested (client is offline)" :
+		"requested while it is online: its disk is reset the moment its session ends, never "
+		"under it" : on == 0 ? "requested (client is offline)" :
 		"requested (applies before its next boot)");
 	r = ops_logged(o);
 out:

@@ -89,3 +89,18 @@ finish() {
     [ "$FAILS" -eq 0 ]
     exit $?
 }
+
+# linkmgr_booted MAC VERSION: what linkmgr records (observed state) after making a client's disk
+# on VERSION of its image: the disk is for that image, and every reset request is done.
+linkmgr_booted() {
+    sqlite3 "$T/state/bootlink.db" "INSERT INTO observed (client_id, disk_image_id, booted_version,
+        reset_done) SELECT id, image_id, $2, reset_seq FROM clients WHERE mac = '$1'
+        ON CONFLICT (client_id) DO UPDATE SET disk_image_id = excluded.disk_image_id,
+        booted_version = excluded.booted_version, reset_done = excluded.reset_done"
+}
+# reset_state MAC: 0 none pending, 1 at the next offline moment, 2 forced (as bl_client.reset)
+reset_state() {
+    sqlite3 "$T/state/bootlink.db" "SELECT CASE WHEN c.reset_seq > COALESCE(o.reset_done, 0)
+        THEN (CASE WHEN c.reset_now THEN 2 ELSE 1 END) ELSE 0 END FROM clients c
+        LEFT JOIN observed o ON o.client_id = c.id WHERE c.mac = '$1'"
+}

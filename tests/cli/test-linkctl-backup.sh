@@ -12,7 +12,7 @@ expect 0 client add 52:54:00:ff:00:02 --image big
 # a committed version layer, through the super-client workflow
 expect 0 client super 52:54:00:ff:00:02
 "$BLIMG" create -b "$T/images/big.img" "$T/state/overlays/525400ff0002.ovl" >/dev/null
-sqlite3 "$T/state/bootlink.db" "UPDATE clients SET booted_version = 0, reset = 0 WHERE mac = '52:54:00:ff:00:02'"
+linkmgr_booted 52:54:00:ff:00:02 0
 expect 0 image commit big --force
 layer="$T/state/layers/1-v1.layer"
 "$BLIMG" create -b "$T/images/big.img" "$T/state/overlays/525400ff0001.ovl" >/dev/null
@@ -89,7 +89,7 @@ before=$(dbsum)
 expect 1 restore "$T/bk5"
 has "newer database refused" "$ERR" "newer"
 eq "live database untouched" "$(dbsum)" "$before"
-eq "live schema unchanged" "$(sqlite3 "$T/state/bootlink.db" 'PRAGMA user_version')" 2
+eq "live schema unchanged" "$(sqlite3 "$T/state/bootlink.db" 'PRAGMA user_version')" 3
 expect 1 restore "$T/nosuch"
 has "not a backup" "$ERR" "MANIFEST"
 # a manifest line trying to write outside

@@ -54,7 +54,7 @@ eq "set name" "$(jq -r .hostname <<<"$OUT")" pc99
 eq "set ip cleared" "$(jq -r .ip <<<"$OUT")" null
 eq "set mode" "$(jq -r .mode <<<"$OUT")" persistent
 expect 0 client reset 52:54:00:aa:00:02
-eq "reset requested" "$(sqlite3 "$T/state/bootlink.db" "SELECT reset FROM clients WHERE mac='52:54:00:aa:00:02'")" 1
+eq "reset requested" "$(reset_state 52:54:00:aa:00:02)" 1
 expect 0 --json client show 52:54:00:aa:00:02
 eq "reset pending shown" "$(jq -r .reset_pending <<<"$OUT")" next-boot
 # remove takes the client's overlay with it (the help always said so); --keep-overlay keeps it
@@ -144,7 +144,7 @@ eq "applied json" "$(jq -r .applied <<<"$OUT")" true
 expect 1 client reset 52:54:00:aa:00:02
 has "reset refused while online" "$ERR" "is online"
 expect 0 client reset 52:54:00:aa:00:02 --force
-eq "forced reset" "$(sqlite3 "$T/state/bootlink.db" "SELECT reset FROM clients WHERE mac='52:54:00:aa:00:02'")" 2
+eq "forced reset" "$(reset_state 52:54:00:aa:00:02)" 2
 expect 0 --json status
 eq "status online" "$(jq -r '.clients[] | select(.mac=="52:54:00:aa:00:02") | .online' <<<"$OUT")" true
 eq "status read bytes" "$(jq -r '.clients[] | select(.mac=="52:54:00:aa:00:02") | .read_bytes' <<<"$OUT")" 5242880

@@ -35,9 +35,6 @@ has "no overlay yet" "$ERR" "has not booted"
 "$BLIMG" create -b "$T/images/win10.img" "$ovl" || bad "create overlay"
 expect 1 image commit win10 --force
 has "not booted since super" "$ERR" "has not booted"
-linkmgr_booted() { # MAC VERSION: what linkmgr records after (re)creating an overlay
-    sqlite3 "$T/state/bootlink.db" "UPDATE clients SET booted_version = $2, reset = 0 WHERE mac = '$1'"
-}
 linkmgr_booted 52:54:00:dd:00:01 0
 fake_linkmgr '{"ok":true,"clients":[{"mac":"52:54:00:dd:00:01","online":true}]}'
 expect 1 image commit win10
@@ -63,7 +60,7 @@ expect 0 --json client show 52:54:00:dd:00:01
 eq "ex-super gets a fresh overlay when offline" "$(jq -r .reset_pending <<<"$OUT")" next-boot
 
 # the persistent client still runs version 0 (linkmgr recorded it): update pending
-sqlite3 "$T/state/bootlink.db" "UPDATE clients SET booted_version = 0 WHERE mac = '52:54:00:dd:00:02'"
+linkmgr_booted 52:54:00:dd:00:02 0
 expect 0 --json status
 eq "update pending" "$(jq -r '.clients[] | select(.mac=="52:54:00:dd:00:02") | .update_pending' <<<"$OUT")" true
 eq "no update pending for the super" "$(jq -r '.clients[] | select(.mac=="52:54:00:dd:00:01") | .update_pending' <<<"$OUT")" false
@@ -102,7 +99,7 @@ expect 0 client super 52:54:00:dd:00:02
 expect 0 client super 52:54:00:dd:00:02 --cancel
 expect 0 --json image versions win10
 eq "cancelled version gone" "$(jq '.versions | length' <<<"$OUT")" 2
-eq "reset requested after cancel" "$(sqlite3 "$T/state/bootlink.db" "SELECT reset FROM clients WHERE mac='52:54:00:dd:00:02'")" 1
+eq "reset requested after cancel" "$(reset_state 52:54:00:dd:00:02)" 1
 expect 1 client super 52:54:00:dd:00:02 --cancel
 
 # moving the base file repoints the layer that sits on it

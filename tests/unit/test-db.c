@@ -353,6 +353,75 @@ static void migration_from_v1(void **state)
 	bl_db_close(db);
 }
 
+/* Schema 3 splits desired from observed state: a v2 client's disk version and pending reset
+ * survive the move, and from then on linkmgr's record clears a request, a relink makes the disk
+ * stale, and neither touches the other table. */
+static void migration_v2_desired_and_observed(void **state)
+{
+	struct fx *f = *state;
+	char path[160];
+	sqlite3 *h;
+
+	snprintf(path, sizeof(path), "%s/v2.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(bl_db_migrate_to(h, path, 2), 0);
+	assert_int_equal(sqlite3_exec(h,
+		"INSERT INTO images (id, name, path, identity, size, created) VALUES "
+		"(1, 'a', '/a.img', 'raw:1', 1, 0), (2, 'b', '/b.img', 'raw:2', 1, 0);"
+		"INSERT INTO clients (mac, image_id, mode, booted_version, reset, created) VALUES "
+		"('52:54:00:00:00:01', 1, 'persistent', 3, 0, 0),"
+		"('52:54:00:00:00:02', 1, 'volatile', 1, 2, 0),"
+		"('52:54:00:00:00:03', 1, 'volatile', -1, 1, 0);", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	struct bl_db *db;
+	struct bl_client c;
+	assert_int_equal(bl_db_open(path, 0, NULL, &db), 0);
+	assert_int_equal(bl_db_client_get(db, "52:54:00:00:00:01", &c), 0);
+	assert_int_equal(c.booted_version, 3);
+	assert_int_equal(c.reset, BL_RESET_NONE);
+	bl_client_clear(&c);
+	assert_int_equal(bl_db_client_get(db, "52:54:00:00:00:02", &c), 0);
+	assert_int_equal(c.booted_version, 1);
+	assert_int_equal(c.reset, BL_RESET_NOW);
+	bl_client_clear(&c);
+	assert_int_equal(bl_db_client_get(db, "52:54:00:00:00:03", &c), 0);
+	assert_int_equal(c.booted_version, -1);
+	assert_int_equal(c.reset, BL_RESET_OFFLINE);
+	bl_client_clear(&c);
+	/* linkmgr makes client 3's disk: the request is done */
+	assert_int_equal(bl_db_set_booted_version(db, "52:54:00:00:00:03", 4), 0);
+	assert_int_equal(bl_db_client_get(db, "52:54:00:00:00:03", &c), 0);
+	assert_int_equal(c.booted_version, 4);
+	assert_int_equal(c.reset, BL_RESET_NONE);
+	bl_client_clear(&c);
+	/* a new request after that is pending again; a relink makes the disk stale */
+	assert_int_equal(bl_db_client_set_reset(db, "52:54:00:00:00:03", BL_RESET_OFFLINE), 0);
+	assert_int_equal(bl_db_client_link(db, "52:54:00:00:00:01", 2), 0);
+	assert_int_equal(bl_db_client_get(db, "52:54:00:00:00:03", &c), 0);
+	assert_int_equal(c.reset, BL_RESET_OFFLINE);
+	bl_client_clear(&c);
+	assert_int_equal(bl_db_client_get(db, "52:54:00:00:00:01", &c), 0);
+	assert_int_equal(c.booted_version, -1);
+	bl_client_clear(&c);
+	/* desired writes never touch observed rows, and the other way round */
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(bl_db_handle(db), "SELECT disk_image_id, booted_version "
+					    "FROM observed o JOIN clients c ON c.id = o.client_id "
+					    "WHERE c.mac = '52:54:00:00:00:01'", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 1);
+	assert_int_equal(sqlite3_column_int(s, 1), 3);
+	sqlite3_finalize(s);
+	/* removing a client removes what was observed of it */
+	assert_int_equal(bl_db_client_remove(db, "52:54:00:00:00:02"), 0);
+	assert_int_equal(sqlite3_prepare_v2(bl_db_handle(db), "SELECT count(*) FROM observed", -1,
+					    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	sqlite3_finalize(s);
+	bl_db_close(db);
+}
+
 static void newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
@@ -485,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(explicit_transaction_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(migration_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(migration_v2_desired_and_observed, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_writers, setup, teardown),
