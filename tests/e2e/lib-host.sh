@@ -1,16 +1,38 @@
 # Host-side helpers for the e2e tests: start a server guest on a private network, boot clients
 # against it, talk to the server through its shared output directory. Source it from a test.
-# The network is a QEMU socket netdev on a multicast group bound to 127.0.0.1: every guest joined
-# to it sees the others' frames (a hub), nothing leaves this machine, and a random port keeps
-# concurrent runs apart.
+# The network is a switch: a Linux bridge in a network namespace the test makes for itself, each
+# guest (server and clients) on a tap of its own, so a client gets its own unicast frames only,
+# as on a real LAN, and nothing leaves the namespace. (A QEMU multicast "hub", used before, handed
+# every iPXE client every other client's iSCSI stream; iPXE runs its NICs promiscuous.)
+# BOOTLINK_E2E_NET=hub brings the hub back, for comparison.
 set -euo pipefail
 E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$E2E/../.." && pwd)
 export BOOTLINK_BUILD_DIR=${BOOTLINK_BUILD_DIR:-$SRC/build}
-E2E_PORT=${E2E_PORT:-$((20000 + RANDOM % 30000))}
-E2E_NET="socket,mcast=230.77.0.1:$E2E_PORT,localaddr=127.0.0.1"
 E2E_SERVER_MAC=52:54:00:77:00:01
 E2E_TMP=$(mktemp -d /var/tmp/bootlink-e2e.XXXXXX)
+E2E_NS=
+# In the namespace there is no way out: fetch the kernel first.
+"$SRC/tests/vm/prepare-kernel" > /dev/null
+if [ "${BOOTLINK_E2E_NET:-switch}" = hub ]; then
+    E2E_PORT=${E2E_PORT:-$((20000 + RANDOM % 30000))}
+else
+    E2E_NS=bl-e2e-${E2E_TMP##*.}
+    ip netns add "$E2E_NS"
+    ip -n "$E2E_NS" link add br0 type bridge stp_state 0 forward_delay 0
+    ip -n "$E2E_NS" link set br0 up
+fi
+# e2e_net NAME: the QEMU netdev options of a new port named NAME on the test's network.
+e2e_net() {
+    if [ -z "$E2E_NS" ]; then echo "socket,mcast=230.77.0.1:$E2E_PORT,localaddr=127.0.0.1"; return; fi
+    local tap=t-${1//[^a-zA-Z0-9]/}
+    tap=${tap:0:15}
+    ip -n "$E2E_NS" tuntap add "$tap" mode tap
+    ip -n "$E2E_NS" link set "$tap" master br0 up
+    echo "tap,ifname=$tap,script=no,downscript=no"
+}
+# in_net COMMAND...: run it where the test's network is.
+in_net() { if [ -n "$E2E_NS" ]; then ip netns exec "$E2E_NS" "$@"; else "$@"; fi; }
 _passes=0 _failures=0 SERVER_PID= SERVER_OUT=
 # Debian 13's iPXE for the clients' ROMs and the files the server hands out (see prepare-ipxe).
 export BOOTLINK_E2E_IPXE=${BOOTLINK_E2E_IPXE:-$("$E2E/prepare-ipxe")}
@@ -27,8 +49,11 @@ start_server() {
     mkdir -p "$E2E_TMP/jobs"
     # The guest's files stay in $E2E_TMP (removed when the test passes) so that a failure keeps
     # the server's logs, whatever the guest's own result.
-    BOOTLINK_VM_KEEP=1 BOOTLINK_VM_JOBDIR=$E2E_TMP/jobs "$SRC/tests/vm/run-in-guest" --name "e2e-$(basename "$1" .sh)" \
-        --timeout 1200 --nic "$E2E_NET@$E2E_SERVER_MAC" "$@" > "$E2E_TMP/server.out" 2>&1 &
+    local net
+    net=$(e2e_net server)
+    BOOTLINK_VM_KEEP=1 BOOTLINK_VM_JOBDIR=$E2E_TMP/jobs in_net "$SRC/tests/vm/run-in-guest" \
+        --name "e2e-$(basename "$1" .sh)" --timeout 1200 --nic "$net@$E2E_SERVER_MAC" "$@" \
+        > "$E2E_TMP/server.out" 2>&1 &
     SERVER_PID=$!
     for i in $(seq 1 600); do
         SERVER_OUT=$(ls -d "$E2E_TMP"/jobs/bootlink-vm-*/out 2>/dev/null | head -1 || true)
@@ -75,6 +100,7 @@ _cleanup() {
         kill $(ps -o pid= --ppid "$SERVER_PID") "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    [ -z "$E2E_NS" ] || ip netns del "$E2E_NS" 2>/dev/null || true
     if [ "$rc" = 0 ] && [ "$_failures" = 0 ]; then
         [ -n "${BOOTLINK_VM_KEEP:-}" ] && echo "e2e: files kept in $E2E_TMP" >&2 || rm -rf "$E2E_TMP"
         return
@@ -94,7 +120,9 @@ trap 'exit 143' TERM INT     # so that the EXIT trap runs when the test is stopp
 boot() {
     local name=$1 fw=$2 mac=$3
     shift 3
-    "$E2E/client.sh" --name "$name" --firmware "$fw" --mac "$mac" --net "$E2E_NET" \
+    local net
+    net=$(e2e_net "$name")
+    in_net "$E2E/client.sh" --name "$name" --firmware "$fw" --mac "$mac" --net "$net" \
         --log "$E2E_TMP/$name.console.log" "$@" > "$E2E_TMP/$name.out" 2>&1
 }
 # client_line NAME KEY: the value of "BOOTLINK-CLIENT KEY=..." in NAME's output.
