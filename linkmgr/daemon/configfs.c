@@ -6,10 +6,9 @@
  * without O_CREAT. readlink on a configfs link gives a relative path whose basename is the
  * target object's name.
  *
- * Emulation (plain directory): mkdir and write create missing parents, writing a TCMU
- * backstore's "control" fills attrib/dev_config, dev_size and the ring sizes as the kernel would,
- * and rmdir removes the plain files below but, like configfs, refuses while a symlink is left
- * anywhere inside (that is how an ordering bug in the plan shows up in unit tests).
+ * Changes go through a table of operations (struct bl_cfs_ops): the kernel's here, a fake that
+ * plays the kernel on a plain directory for the unit tests and the benchmark in
+ * tests/lib/fake-configfs.c. Reading is plain file reading either way.
  */
 #include "configfs.h"
 
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "error.h"
 #include "validate.h"
 
 #define CONFIGFS_MAGIC 0x62656570
@@ -42,46 +42,22 @@ static int pathf(char *buf, size_t len, const char *fmt, ...)
 	return n;
 }
 
-static int mkdir_p(char *path)
-{
-	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		int r = mkdir(path, 0755);
-		*s = '/';
-		if (r < 0 && errno != EEXIST)
-			return -errno;
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
+static const struct bl_cfs_ops kernel_ops;
 
-static int mkdir_parent(const char *path)
-{
-	char buf[PATH_MAX];
-	pathf(buf, sizeof(buf), "%s", path);
-	char *s = strrchr(buf, '/');
-	if (!s || s == buf)
-		return 0;
-	*s = '\0';
-	return mkdir_p(buf);
-}
-
-int bl_cfs_open(const char *configfs_root, struct bl_cfs *out)
+int bl_cfs_open(const char *configfs_root, const struct bl_cfs_ops *ops, struct bl_cfs *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct statfs sf;
 	if (statfs(configfs_root, &sf) < 0)
-		return -errno;
-	out->emulate = sf.f_type != CONFIGFS_MAGIC;
+		return bl_fail(-errno, "configfs %s: %s (is configfs mounted?)", configfs_root,
+			       strerror(errno));
+	if (!ops && sf.f_type != CONFIGFS_MAGIC)
+		return bl_fail(-ENOTSUP, "configfs %s: not a configfs mount (mount -t configfs "
+			       "none %s)", configfs_root, configfs_root);
+	out->ops = ops ? ops : &kernel_ops;
 	if (asprintf(&out->root, "%s/target", configfs_root) < 0) {
 		out->root = NULL;
 		return -ENOMEM;
-	}
-	if (out->emulate && mkdir(out->root, 0755) < 0 && errno != EEXIST) {
-		int r = -errno;
-		bl_cfs_close(out);
-		return r;
 	}
 	return 0;
 }
@@ -341,39 +317,9 @@ fail:
 
 /* ---- applying ---- */
 
-/* Plain-directory rmdir in two walks: check (refuse if a link is left anywhere inside, as
- * configfs would), then remove the plain files and directories below. */
-static int emu_walk(const char *path, bool remove)
+static int write_attr(const char *path, const char *val)
 {
-	DIR *d = opendir(path);
-	if (!d)
-		return -errno;
-	struct dirent *e;
-	int r = 0;
-	while (r == 0 && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[PATH_MAX];
-		struct stat st;
-		pathf(p, sizeof(p), "%s/%s", path, e->d_name);
-		if (lstat(p, &st) < 0)
-			r = -errno;
-		else if (S_ISDIR(st.st_mode))
-			r = emu_walk(p, remove);
-		else if (!remove)
-			r = S_ISLNK(st.st_mode) ? -ENOTEMPTY : 0;
-		else if (unlink(p) < 0)
-			r = -errno;
-	}
-	closedir(d);
-	if (r == 0 && remove && rmdir(path) < 0)
-		r = -errno;
-	return r;
-}
-
-static int write_file(const char *path, const char *val, bool create)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0600);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(val);
@@ -384,31 +330,30 @@ static int write_file(const char *path, const char *val, bool create)
 	return r;
 }
 
-/* What the kernel shows in attrib/ after a TCMU control write (the keys linkmgr writes). */
-static int emu_control(const char *ctl_path, const char *val)
+static int k_mkdir(const char *path)
 {
-	char dir[PATH_MAX], p[PATH_MAX];
-	pathf(dir, sizeof(dir), "%s", ctl_path);
-	*strrchr(dir, '/') = '\0';
-	char *copy = strdup(val), *save = NULL;
-	if (!copy)
-		return -ENOMEM;
-	int r = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		if (strcmp(tok, "dev_config") && strcmp(tok, "dev_size") &&
-		    strcmp(tok, "max_data_area_mb") && strcmp(tok, "cmd_ring_size_mb"))
-			continue;
-		pathf(p, sizeof(p), "%s/attrib/%s", dir, tok);
-		if ((r = mkdir_parent(p)) == 0)
-			r = write_file(p, eq + 1, true);
-	}
-	free(copy);
-	return r;
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
+
+static int k_rmdir(const char *path)
+{
+	return rmdir(path) < 0 ? -errno : 0;
+}
+
+static int k_symlink(const char *target, const char *path)
+{
+	return symlink(target, path) < 0 ? -errno : 0;
+}
+
+static int k_unlink(const char *path)
+{
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+static const struct bl_cfs_ops kernel_ops = {
+	.mkdir = k_mkdir, .rmdir = k_rmdir, .write = write_attr, .symlink = k_symlink,
+	.unlink = k_unlink,
+};
 
 static int apply_one(const struct bl_cfs *cfs, const struct bl_action *a)
 {
@@ -416,33 +361,20 @@ static int apply_one(const struct bl_cfs *cfs, const struct bl_action *a)
 	int n = pathf(path, sizeof(path), "%s/%s", cfs->root, a->path);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	int r;
 	switch (a->op) {
 	case BL_OP_MKDIR:
-		if (cfs->emulate)
-			return mkdir_p(path);
-		return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+		return cfs->ops->mkdir(path);
 	case BL_OP_RMDIR:
-		if (cfs->emulate)
-			return (r = emu_walk(path, false)) < 0 ? r : emu_walk(path, true);
-		return rmdir(path) < 0 ? -errno : 0;
+		return cfs->ops->rmdir(path);
 	case BL_OP_WRITE:
-		if (cfs->emulate) {
-			if ((r = mkdir_parent(path)) < 0 || (r = write_file(path, a->arg, true)) < 0)
-				return r;
-			n = strlen(path);
-			return n > 8 && !strcmp(path + n - 8, "/control") ? emu_control(path, a->arg) : 0;
-		}
-		return write_file(path, a->arg, false);
+		return cfs->ops->write(path, a->arg);
 	case BL_OP_SYMLINK:
 		n = pathf(arg, sizeof(arg), "%s/%s", cfs->root, a->arg);
 		if (n < 0 || (size_t)n >= sizeof(arg))
 			return -ENAMETOOLONG;
-		if (cfs->emulate && (r = mkdir_parent(path)) < 0)
-			return r;
-		return symlink(arg, path) < 0 ? -errno : 0;
+		return cfs->ops->symlink(arg, path);
 	case BL_OP_UNLINK:
-		return unlink(path) < 0 ? -errno : 0;
+		return cfs->ops->unlink(path);
 	}
 	return -EINVAL;
 }

@@ -1,9 +1,9 @@
 /* configfs.h - reading and changing LIO's configfs tree (only bootlink-owned objects).
  *
- * The root is "<configfs_root>/target". On the real configfs the kernel creates default
- * children (attrib/, lun/, acls/, np/, auth/ ...) and reacts to writes; on a plain directory
- * (unit tests, benchmark, --dry-run on a copy) bl_cfs emulates the few kernel effects the
- * reader depends on, so the same plan/apply/read cycle converges in both.
+ * The root is "<configfs_root>/target". On configfs the kernel creates default children
+ * (attrib/, lun/, acls/, np/, auth/ ...) and reacts to writes. Every change goes through a
+ * struct bl_cfs_ops: the kernel's by default; the unit tests and the benchmark pass a fake
+ * that plays the kernel on a plain directory (tests/lib/fake-configfs.c).
  */
 #ifndef BL_CONFIGFS_H
 #define BL_CONFIGFS_H
@@ -13,14 +13,23 @@
 
 #include "plan.h"
 
-struct bl_cfs {
-	char *root;		/* ".../target" */
-	bool emulate;		/* plain directory: emulate configfs side effects */
+/* The changes a plan is made of, on absolute paths; each returns 0 or a negative errno. */
+struct bl_cfs_ops {
+	int (*mkdir)(const char *path);
+	int (*rmdir)(const char *path);
+	int (*write)(const char *path, const char *value);
+	int (*symlink)(const char *target, const char *path);
+	int (*unlink)(const char *path);
 };
 
-/* configfs_root: the configfs mount ("/sys/kernel/config"). Detects a plain directory by the
- * filesystem magic; creates "<root>/target" only in emulation. */
-int bl_cfs_open(const char *configfs_root, struct bl_cfs *out);
+struct bl_cfs {
+	char *root;		/* ".../target" */
+	const struct bl_cfs_ops *ops;
+};
+
+/* configfs_root: the configfs mount ("/sys/kernel/config"). ops NULL: the kernel's, and the
+ * root must be a configfs mount (-ENOTSUP otherwise, with a message). */
+int bl_cfs_open(const char *configfs_root, const struct bl_cfs_ops *ops, struct bl_cfs *out);
 void bl_cfs_close(struct bl_cfs *cfs);
 
 /* Reads the bootlink-owned objects (backstores "bl-*" in core/user_<hba>, targets whose IQN

@@ -104,7 +104,7 @@ int bl_ipxe_client_script(const struct bl_ipxe_params *p, const struct bl_ipxe_c
 			   "echo bootlink: %s could not boot its disk%s from server %s.\n"
 			   "echo The administrator can run: linkctl doctor\n"
 			   "echo\n"
-			   "prompt --timeout 15000 Press any key to try again (or wait 15 s) ||\n"
+			   "prompt --timeout 5000 Press any key to try again (or wait 5 s) ||\n"
 			   "goto boot\n",
 			p->server, p->port, tiqn, who, img, p->server);
 		break;

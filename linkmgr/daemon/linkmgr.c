@@ -502,7 +502,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "linkmgr: %s\n", bl_last_error());
 		goto out;
 	}
-	if (bl_mgr_init(&d.mgr, &cfg, db) < 0) {
+	if (bl_mgr_init(&d.mgr, &cfg, db, NULL) < 0) {
 		fprintf(stderr, "linkmgr: %s\n", bl_last_error());
 		goto out;
 	}

@@ -43,18 +43,15 @@
 
 #define say bl_log
 
-int bl_mgr_init(struct bl_mgr *m, const struct bl_config *cfg, struct bl_db *db)
+int bl_mgr_init(struct bl_mgr *m, const struct bl_config *cfg, struct bl_db *db,
+		const struct bl_cfs_ops *cfs_ops)
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->db = db;
 	m->out = stdout;
 	m->prefixlen = 24;
-	int r = bl_cfs_open(cfg->configfs_root, &m->cfs);
-	if (r < 0)
-		return bl_fail(r, "configfs %s: %s (is configfs mounted?)", cfg->configfs_root,
-			       strerror(-r));
-	return 0;
+	return bl_cfs_open(cfg->configfs_root, cfs_ops, &m->cfs);
 }
 
 void bl_mgr_free(struct bl_mgr *m)
@@ -522,7 +519,7 @@ int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 	struct bl_plan_params pp = plan_params(m);
 	struct bl_lio_state actual = { 0 };
 	struct stat sb;
-	if (!m->cfs.emulate && stat(m->cfs.root, &sb) < 0) {
+	if (stat(m->cfs.root, &sb) < 0) {
 		say("LIO is not loaded: %s is missing (modprobe target_core_user iscsi_target_mod)",
 		    m->cfs.root);
 		bl_links_free(links, n);

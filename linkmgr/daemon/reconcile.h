@@ -37,7 +37,9 @@ struct bl_reconcile_stats {
 	bool dnsmasq_reloaded, dnsmasq_conf_changed;
 };
 
-int bl_mgr_init(struct bl_mgr *m, const struct bl_config *cfg, struct bl_db *db);
+/* cfs_ops: NULL for the kernel's configfs (tests pass a fake, see configfs.h). */
+int bl_mgr_init(struct bl_mgr *m, const struct bl_config *cfg, struct bl_db *db,
+		const struct bl_cfs_ops *cfs_ops);
 void bl_mgr_free(struct bl_mgr *m);
 /* Records a boot of mac (normalized) for the next pass. */
 int bl_mgr_note_boot(struct bl_mgr *m, const char *mac);

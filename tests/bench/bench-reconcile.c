@@ -17,6 +17,7 @@
 
 #include "blcow.h"
 #include "error.h"
+#include "fake-configfs.h"
 #include "reconcile.h"
 
 static double now(void)
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
 	long rss_setup = peak_rss_kb();
 
 	struct bl_mgr m;
-	if (bl_mgr_init(&m, &cfg, db) < 0)
+	if (bl_fake_cfs_prepare(cfg.configfs_root) < 0 ||
+	    bl_mgr_init(&m, &cfg, db, &bl_fake_cfs_ops) < 0)
 		return die("init");
 	strcpy(m.server, "10.0.0.1");
 	m.hook = "/usr/sbin/linkmgr";

@@ -11,7 +11,7 @@
 # The client's network traffic is kept as a pcap beside the console log when the boot fails.
 # NETDEV-OPTS is a QEMU -netdev without id, e.g. socket,mcast=230.0.0.1:PORT,localaddr=127.0.0.1.
 # Waits until REGEX (default: the client's last line, "BOOTLINK-CLIENT (done|error=)") appears, the
-# client powers off, the boot hits a dead end (no bootable device, SAN not reachable), or the
+# client powers off, the boot hits a dead end (no bootable device, EFI shell), or the
 # timeout; then stops QEMU. Prints the console's BOOTLINK-CLIENT lines,
 # the iPXE/bootlink lines, and "client NAME: ... after N s" (start to REGEX, whole seconds).
 # Exit 0 when REGEX appeared (and no "BOOTLINK-CLIENT error="), 1 otherwise; the console log is
@@ -20,7 +20,9 @@ set -euo pipefail
 
 mac= net= fw=bios until='BOOTLINK-CLIENT (done|error=)' timeout=300 log= name=
 # Dead ends of the boot path: the firmware gave up, or iPXE could not reach the disk.
-dead='No bootable device|Could not open SAN device|Could not boot|EFI Shell version' 
+# (A refused SAN login is no dead end: the client's script retries, as it must while linkmgr
+# rebuilds its disk.)
+dead='No bootable device|EFI Shell version' 
 while [ $# -gt 0 ]; do
     case "$1" in
         --mac) mac=$2 ;; --net) net=$2 ;; --firmware) fw=$2 ;; --until) until=$2 ;;

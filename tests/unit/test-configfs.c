@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "configfs.h"
+#include "error.h"
+#include "fake-configfs.h"
+#include "testutil.h"
 
 #define PREFIX "iqn.2026-11.org.bootlink"
 
@@ -36,8 +39,12 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	strcpy(f->dir, "/tmp/test-configfs-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(bl_cfs_open(f->dir, &f->cfs), 0);
-	assert_true(f->cfs.emulate);
+	/* production code takes only the kernel's configfs: a plain directory is refused */
+	struct bl_cfs k;
+	assert_int_equal(bl_cfs_open(f->dir, NULL, &k), -ENOTSUP);
+	assert_non_null(strstr(bl_last_error(), "not a configfs mount"));
+	assert_int_equal(bl_fake_cfs_prepare(f->dir), 0);
+	assert_int_equal(bl_cfs_open(f->dir, &bl_fake_cfs_ops, &f->cfs), 0);
 	const char *macs[3] = { "52:54:00:00:00:01", "52:54:00:00:00:02", "52:54:00:00:00:03" };
 	static const char *cfgs[3] = { "bootlink//o/1.ovl", "bootlink//o/2.ovl;volatile",
 				       "bootlink//o/3.ovl" };
@@ -54,9 +61,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(bl_t_rmrf(f->dir), 0);
 	bl_cfs_close(&f->cfs);
 	free(f);
 	return 0;
@@ -209,9 +214,11 @@ static void test_rebuilt_after_reboot(void **state)
 {
 	struct fx *f = *state;
 	size_t full = reconcile(f, 3);
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s/target/core %s/target/iscsi", f->dir, f->dir);
-	assert_int_equal(system(cmd), 0);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/target/core", f->dir);
+	assert_int_equal(bl_t_rmrf(p), 0);
+	snprintf(p, sizeof(p), "%s/target/iscsi", f->dir);
+	assert_int_equal(bl_t_rmrf(p), 0);
 	assert_int_equal(reconcile(f, 3), full);
 	assert_int_equal(reconcile(f, 3), 0);
 	assert_int_equal(f->fails, 0);

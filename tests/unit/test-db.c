@@ -16,6 +16,7 @@
 #include "db-internal.h"
 #include "db.h"
 #include "error.h"
+#include "testutil.h"
 
 struct fx {
 	char dir[64];
@@ -41,11 +42,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
-
 	bl_db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (bl_t_rmrf(f->dir) < 0)
 		return -1;
 	free(f);
 	return 0;

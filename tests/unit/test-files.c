@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "testutil.h"
 
 static void test_write_if_changed(void **state)
 {
@@ -53,9 +54,7 @@ static void test_write_if_changed(void **state)
 	assert_int_equal(bl_copy_if_changed(victim, dst, 0644), 0);
 	snprintf(dst, sizeof(dst), "%s/missing", dir);
 	assert_int_equal(bl_copy_if_changed(dst, p, 0644), -ENOENT);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(bl_t_rmrf(dir), 0);
 }
 
 static void test_chars_ok(void **state)

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "blcow.h"
+#include "fake-configfs.h"
 #include "reconcile.h"
+#include "testutil.h"
 
 #define PREFIX "iqn.2026-11.org.bootlink"
 #define M1 "52:54:00:00:00:01"
@@ -28,38 +30,8 @@ struct fx {
 	int64_t image_id;
 };
 
-static char *slurp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *slurp(const char *fmt, ...)
-{
-	char p[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p, sizeof(p), fmt, ap);
-	va_end(ap);
-	FILE *f = fopen(p, "r");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = strdup("");
-	}
-	fclose(f);
-	return buf;
-}
-
-static bool exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static bool exists(const char *fmt, ...)
-{
-	char p[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p, sizeof(p), fmt, ap);
-	va_end(ap);
-	struct stat st;
-	return lstat(p, &st) == 0;
-}
+#define slurp bl_t_slurp
+#define exists bl_t_exists
 
 static void add_client(struct fx *f, const char *mac, const char *host, enum bl_mode mode)
 {
@@ -103,7 +75,8 @@ static int setup(void **state)
 	add_client(f, M1, "pc01", BL_MODE_VOLATILE);
 	add_client(f, M2, "pc02", BL_MODE_PERSISTENT);
 
-	assert_int_equal(bl_mgr_init(&f->m, &f->cfg, f->db), 0);
+	assert_int_equal(bl_fake_cfs_prepare(f->cfg.configfs_root), 0);
+	assert_int_equal(bl_mgr_init(&f->m, &f->cfg, f->db, &bl_fake_cfs_ops), 0);
 	strcpy(f->m.server, "10.0.0.1");
 	f->m.hook = "/usr/sbin/linkmgr";
 	*state = f;
@@ -116,9 +89,7 @@ static int teardown(void **state)
 	bl_mgr_free(&f->m);
 	bl_db_close(f->db);
 	bl_config_free(&f->cfg);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(bl_t_rmrf(f->dir), 0);
 	free(f);
 	return 0;
 }

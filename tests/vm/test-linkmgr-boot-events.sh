@@ -13,6 +13,7 @@ LINKMGR=$BUILD/linkmgr/daemon/linkmgr
 LINKCTL=$BUILD/linkctl/linkctl
 P=iqn.2026-11.org.bootlink
 V=52:54:00:bb:00:01 V12=525400bb0001
+W=52:54:00:bb:00:02     # another client: its target keeps the shared portal open
 ST=/var/tmp/bl
 CONF=$ST/linkmgr.conf
 URL="iscsi://$PORTAL_IP/$P:target-$V12/0"
@@ -43,13 +44,13 @@ wait_for() { # SECONDS COMMAND...
 }
 reads_base() { cmp -s <("$BL_IO" -i "$INI" "$URL" read 0 128 2>/dev/null) <(head -c 65536 "$ST/images/base.img"); }
 reads_mark() { cmp -s <("$BL_IO" -i "$INI" "$URL" read 0 128 2>/dev/null) /var/tmp/mark; }
-# A login refused because the target has no portal: libiscsi reports the target as not found
-# (the login response's status), never an authentication or authorization failure.
+# A login refused because the target has no portal on the (shared) address: LIO answers the
+# login with "target not found", never an authentication or authorization failure.
 login_refused() {
     local out
     out=$(iscsi-inq -i "$INI" "$URL" 2>&1) && return 1
     echo "$out" > "$OUT/refused-login.txt"
-    grep -qi "not found\|TARGET_NOT_FOUND\|Target not found" <<< "$out"
+    grep -q "Failed to log in to target. Status: Target not found" <<< "$out"
 }
 
 step "tcmu-runner, a volatile client V linked with linkctl, the linkmgr daemon"
@@ -57,6 +58,7 @@ start_tcmu_runner
 head -c 33554432 /dev/urandom > "$ST/images/base.img"
 lc image add win10 "$ST/images/base.img" > /dev/null || die "image add: $(tail -2 "$OUT/linkctl.log")"
 lc client add $V --image win10 --name pc01 --mode volatile > /dev/null || die "client add"
+lc client add $W --image win10 --name pc02 --mode persistent > /dev/null || die "client add W"
 "$LINKMGR" --config "$CONF" --foreground 2>>"$OUT/linkmgr.log" &
 LMPID=$!
 wait_for 20 test -d "$CFS/iscsi/$P:target-$V12/tpgt_1/np/$PORTAL_IP:3260" || die "linkmgr did not serve V"
