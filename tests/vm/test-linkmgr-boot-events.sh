@@ -45,12 +45,13 @@ wait_for() { # SECONDS COMMAND...
 reads_base() { cmp -s <("$BL_IO" -i "$INI" "$URL" read 0 128 2>/dev/null) <(head -c 65536 "$ST/images/base.img"); }
 reads_mark() { cmp -s <("$BL_IO" -i "$INI" "$URL" read 0 128 2>/dev/null) /var/tmp/mark; }
 # A login refused because the target has no portal on the (shared) address: LIO answers the
-# login with "target not found", never an authentication or authorization failure.
+# login with "service unavailable" (status 0x0301: the target is not on that portal), never
+# an authentication or authorization failure.
 login_refused() {
     local out
     out=$(iscsi-inq -i "$INI" "$URL" 2>&1) && return 1
     echo "$out" > "$OUT/refused-login.txt"
-    grep -q "Failed to log in to target. Status: Target not found" <<< "$out"
+    grep -q "Failed to log in to target. Status: Service unavailable" <<< "$out"
 }
 
 step "tcmu-runner, a volatile client V linked with linkctl, the linkmgr daemon"
@@ -77,7 +78,7 @@ wait_for 10 grep -q "LIO Session ID" "$CFS/iscsi/$P:target-$V12/tpgt_1/acls/$INI
 expect "a DHCP exchange from V's MAC (hook 'add')" dhcp_event $V add
 expect "...and another one (hook 'old')" dhcp_event $V old
 expect "linkmgr holds the boot: a session is logged in" logged "client $V: boot event while session [0-9]* is logged in"
-expect "new logins to V are refused while it waits (target not found)" login_refused
+expect "new logins to V are refused while it waits (service unavailable)" login_refused
 expect "V's portal is gone meanwhile (its session keeps running)" test ! -e "$CFS/iscsi/$P:target-$V12/tpgt_1/np/$PORTAL_IP:3260"
 wait $PERF && prc=0 || prc=$?
 expect "the running I/O finished without an error" bash -c "[ $prc = 0 ] && grep -q '\"errors\":0' $OUT/perf-live.json"
