@@ -1,6 +1,6 @@
 /* linkctl internals: the context every subcommand gets and the helpers they share. */
-#ifndef LC_CLI_H
-#define LC_CLI_H
+#ifndef BL_LINKCTL_CLI_H
+#define BL_LINKCTL_CLI_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,7 +12,14 @@
 #include "names.h"
 #include "ops.h"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+/* Exit codes, and the one place they come from (exit_code). Commands return one of them;
+ * ARGS_OK is parse_args' "go on", outside both the exit codes and -errno. */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, ARGS_OK = 256 };
+/* A command's result as the process's exit status: negative errno -> EXIT_FAILED. */
+static inline int exit_code(int r)
+{
+	return r < 0 ? EXIT_FAILED : r == EXIT_OK || r == EXIT_USAGE ? r : EXIT_FAILED;
+}
 
 struct cli {
 	const char *config_path;	/* --config, NULL = default */
@@ -55,7 +62,6 @@ int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
  * added) and checks that nargs positionals remain (-1: any number). Returns ARGS_OK with
  * *first = the first positional, or the exit code to return: EXIT_OK after --help, EXIT_USAGE
  * after a usage error (printed). */
-#define ARGS_OK (-1)
 struct option;
 int parse_args(int argc, char **argv, const char *cmd, const char *usage, const char *help,
 	       const struct option *opts, int (*on_opt)(int c, const char *arg, void *ctx),

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "control.h"
+#include "control-client.h"
 #include "error.h"
 #include "names.h"
 #include "storage.h"

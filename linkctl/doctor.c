@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "control.h"
+#include "control-client.h"
 #include "storage.h"
 #include "error.h"
 #include "names.h"

@@ -103,11 +103,13 @@ int main(int argc, char **argv)
 	} else if (!strcmp(rest[0], "client")) {
 		r = group(&cli, "client", client_commands, n - 1, rest + 1);
 	} else {
-		r = -1;
+		bool known = false;
 		for (size_t i = 0; i < sizeof(top_commands) / sizeof(top_commands[0]); i++)
-			if (!strcmp(top_commands[i].name, rest[0]))
+			if (!strcmp(top_commands[i].name, rest[0])) {
+				known = true;
 				r = top_commands[i].run(&cli, n, rest);
-		if (r < 0) {
+			}
+		if (!known) {
 			fprintf(stderr, "linkctl: unknown command '%.64s' (see linkctl --help)\n",
 				rest[0]);
 			r = EXIT_USAGE;
@@ -118,5 +120,5 @@ int main(int argc, char **argv)
 		bl_config_free(&cli.cfg);
 	jv_free(cli.status);
 	free(rest);
-	return r;
+	return exit_code(r);
 }

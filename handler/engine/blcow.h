@@ -16,8 +16,8 @@
  * I/O issued by the caller after they started (they wait for I/O in flight).
  * Many chains may share one base or version layer: each opens it read-only.
  */
-#ifndef BLCOW_H
-#define BLCOW_H
+#ifndef BL_BLCOW_H
+#define BL_BLCOW_H
 
 #include <stdbool.h>
 #include <stddef.h>

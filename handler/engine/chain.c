@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 
 int blc_cerr(struct blc_chain *c, int code, const char *fmt, ...)
 {

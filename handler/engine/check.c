@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 
 struct ctx {
 	struct blc_check_result *res;

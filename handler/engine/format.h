@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* On-disk structures of a layer file, as doc/FORMAT.md describes them.
  * Parsing takes plain buffers so the fuzzer can drive it. */
-#ifndef BLC_FORMAT_H
-#define BLC_FORMAT_H
+#ifndef BL_FORMAT_H
+#define BL_FORMAT_H
 
 #include <stdbool.h>
 #include <stddef.h>

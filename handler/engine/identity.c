@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 
 #define FP_HEAD (1u << 20)
 #define FP_BLOCKS 64

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engine's only path to the file system, so tests can fail and crash it. */
-#ifndef BLC_IO_H
-#define BLC_IO_H
+#ifndef BL_IO_H
+#define BL_IO_H
 
 #include <stdint.h>
 #include <sys/types.h>

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 
 int blc_err(char *err, size_t errlen, int code, const char *fmt, ...)
 {

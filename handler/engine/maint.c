@@ -24,7 +24,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 
 static int new_uuid(uint8_t uuid[16])
 {

@@ -15,8 +15,8 @@
  * Conventions: a function returns 0 or a non-negative length when the command is fine, or
  * -EINVAL with *sense set to the CHECK CONDITION to report; -ENOENT means "not one of mine".
  */
-#ifndef BOOTLINK_SCSI_EMUL_H
-#define BOOTLINK_SCSI_EMUL_H
+#ifndef BL_SCSI_EMUL_H
+#define BL_SCSI_EMUL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -14,8 +14,8 @@
  *    links; the plugin leaves them undefined and they resolve when tcmu-runner dlopen()s it.
  * tcmu-runner loads every handler_*.so in its handler directory and calls handler_init().
  */
-#ifndef BOOTLINK_TCMU_ABI_H
-#define BOOTLINK_TCMU_ABI_H
+#ifndef BL_TCMU_ABI_H
+#define BL_TCMU_ABI_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -18,8 +18,8 @@
  * commands still running in worker threads are waited for (they complete without the command
  * thread), for at most `wait_ms`.
  */
-#ifndef BOOTLINK_TCMU_RING_H
-#define BOOTLINK_TCMU_RING_H
+#ifndef BL_TCMU_RING_H
+#define BL_TCMU_RING_H
 
 #include <stdint.h>
 

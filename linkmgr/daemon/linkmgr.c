@@ -28,7 +28,7 @@
 #include "bootlink-config.h"
 #include "config.h"
 #include "control-server.h"
-#include "control.h"
+#include "control-client.h"
 #include "db.h"
 #include "error.h"
 #include "hook.h"

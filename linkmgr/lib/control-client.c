@@ -1,5 +1,5 @@
 /* control-client.c - bl_ctl_call(), the client side of the control socket (see control.h). */
-#include "control.h"
+#include "control-client.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1209,9 +1209,7 @@ void bl_links_free(struct bl_link *links, size_t n)
 		bl_client_clear(&l->client);
 		free(l->image_name);
 		free(l->base_path);
-		free(l->base_identity);
 		bl_layers_free(l->chain, l->n_chain);
-		bl_layers_free(l->booted_chain, l->n_booted_chain);
 		if (l->building) {
 			bl_version_clear(l->building);
 			free(l->building);
@@ -1226,24 +1224,15 @@ static int fill_link(struct bl_link *l, const struct bl_image *img, const struct
 	char what[128];
 	int r;
 
-	l->image_id = img->id;
 	l->image_name = strdup(img->name);
 	l->base_path = strdup(img->path);
-	l->base_identity = strdup(img->identity);
 	l->size = img->size;
 	l->current_version = img->current_version;
-	if (!l->image_name || !l->base_path || !l->base_identity)
+	if (!l->image_name || !l->base_path)
 		return bl_fail(-ENOMEM, "out of memory");
 	snprintf(what, sizeof(what), "image '%.80s'", img->name);
 	if ((r = chain_from(v, nv, img->current_version, what, &l->chain, &l->n_chain)) < 0)
 		return r;
-	int booted = l->client.booted_version;
-	if (booted >= 0 && booted != img->current_version) {
-		/* a booted version that has since vanished leaves the chain empty: linkmgr then
-		 * treats the overlay as needing recreation */
-		if (chain_from(v, nv, booted, what, &l->booted_chain, &l->n_booted_chain) == -ENOMEM)
-			return -ENOMEM;
-	}
 	if (l->client.role == BL_ROLE_SUPER) {
 		for (size_t i = 0; i < nv; i++) {
 			if (v[i].state != BL_VERSION_BUILDING)

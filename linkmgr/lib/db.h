@@ -93,18 +93,13 @@ struct bl_layer {
 /* Everything the planner needs for one client. */
 struct bl_link {
 	struct bl_client client;
-	int64_t image_id;
 	char *image_name;
-	char *base_path, *base_identity;
+	char *base_path;
 	uint64_t size;
 	int current_version;
 	/* chain for current_version (layers 1..current following parents), bottom first */
 	struct bl_layer *chain;
 	size_t n_chain;
-	/* chain for client.booted_version when it is >= 0 and differs from current_version
-	 * (a persistent client not yet moved, or a volatile one still running); else NULL/0 */
-	struct bl_layer *booted_chain;
-	size_t n_booted_chain;
 	/* super client only: the version it is building (parent = current_version); else NULL */
 	struct bl_version *building;
 };

@@ -1,7 +1,7 @@
 /* A small JSON reader for linkmgr's control-socket replies: parses one document into a tree.
  * Strict (RFC 8259 syntax, depth limit); numbers kept as double and as text. */
-#ifndef LC_JSON_READ_H
-#define LC_JSON_READ_H
+#ifndef BL_JSON_READ_H
+#define BL_JSON_READ_H
 
 #include <stdbool.h>
 #include <stddef.h>

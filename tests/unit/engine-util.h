@@ -6,8 +6,8 @@
  * whether it is whole: a block mixing two writes, or base data and a write,
  * fails tag_of(). Tag 0 is an all-zero block, tag 1 the base's content.
  */
-#ifndef ENGINE_UTIL_H
-#define ENGINE_UTIL_H
+#ifndef BL_ENGINE_UTIL_H
+#define BL_ENGINE_UTIL_H
 
 #include <fcntl.h>
 #include <ftw.h>

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 #include "engine-util.h"
 
 static char dir[256], out[16384];

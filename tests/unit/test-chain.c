@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 #include "engine-util.h"
 
 #define SIZE (1024 * 1024)

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 #include "engine-util.h"
 
 #define CL 4096u

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "control-server.h"
-#include "control.h"
+#include "control-client.h"
 
 #define NOBODY 65534
 #define GROUP "daemon"	/* exists on every Debian system */

@@ -249,9 +249,8 @@ static void versions_workflow(void **state)
 	assert_int_equal(links[0].chain[0].number, 1);
 	assert_int_equal(links[0].chain[1].number, 2);
 	assert_string_equal(links[0].chain[1].identity, "layer:2");
-	assert_int_equal(links[0].n_booted_chain, 1);	/* booted on 1 */
+	assert_int_equal(links[0].client.booted_version, 1);
 	assert_int_equal(links[1].client.booted_version, 0);
-	assert_int_equal(links[1].n_booted_chain, 0);	/* version 0 = base only */
 	assert_string_equal(links[1].base_path, "/srv/images/win10.img");
 	bl_links_free(links, n);
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 #include "engine-util.h"
 
 static void test_raw_identity_and_text(void **state)

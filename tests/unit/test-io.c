@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "engine.h"
+#include "blcow-internal.h"
 #include "engine-util.h"
 
 struct fx {

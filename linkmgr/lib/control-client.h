@@ -5,8 +5,8 @@
  * Requests: "ping", "reconcile", "status", "boot <mac>". Replies: {"ok":true,...} or
  * {"ok":false,"error":"..."}, one line, at most BL_CTL_MAX_REPLY bytes.
  */
-#ifndef BOOTLINK_CONTROL_H
-#define BOOTLINK_CONTROL_H
+#ifndef BL_CONTROL_CLIENT_H
+#define BL_CONTROL_CLIENT_H
 
 #include <stddef.h>
 

@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "control-client.h"
 #include "error.h"
 #include "json.h"
 

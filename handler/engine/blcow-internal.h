@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internals shared by the engine's files; not for the plugin or tools. */
-#ifndef BLC_ENGINE_H
-#define BLC_ENGINE_H
+#ifndef BL_BLCOW_INTERNAL_H
+#define BL_BLCOW_INTERNAL_H
 
 #include <errno.h>
 #include <pthread.h>
