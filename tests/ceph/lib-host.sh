@@ -5,7 +5,7 @@ set -euo pipefail
 CEPH_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _failures=0 _passes=0
 
-step() { echo "== $*"; }
+step() { echo "== $* (at ${SECONDS}s)"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
 ok() { _passes=$((_passes + 1)); echo "ok - $*"; }
 not_ok() { _failures=$((_failures + 1)); echo "not ok - $*"; }
@@ -58,3 +58,16 @@ in_ns_env() { ip netns exec "$CEPH_NETNS" "$@"; } # COMMAND... inside the cluste
 rbd_() { in_ns_env timeout 120 rbd -c "$CEPH_ADMIN_CONF" "$@"; }   # the admin's rbd
 ceph_() { in_ns_env timeout 120 ceph -c "$CEPH_ADMIN_CONF" "$@"; } # the admin's ceph
 gw_cli() { in_ns_env "$CLI" -c "$CEPH_GW_CONF" -n "$CEPH_GW_ID" "$@"; } # blrbd-cli as the gateway
+
+# ceph_run_guest IP MAC [run-in-guest options] SCRIPT ARGS...: run-in-guest inside the cluster's
+# namespace with a tap on its bridge; the guest gets IP and finds the cluster through
+# BOOTLINK_T_CEPH_* (tests/ceph/lib-guest.sh). The kernel is prepared outside the namespace first:
+# the namespace has no route to the package mirror.
+ceph_run_guest() {
+    local ip=$1 mac=$2 tap=bltap${1##*.}; shift 2
+    "$CEPH_TOOLS/../vm/prepare-kernel" > /dev/null || die "tests/vm/prepare-kernel failed"
+    "$CEPH_TOOLS/ceph-cluster" tap "$CEPH_DIR" "$tap"
+    BOOTLINK_T_CEPH_GUEST_IP=$ip BOOTLINK_T_CEPH_MON_IP=$CEPH_MON_IP BOOTLINK_T_CEPH_POOL=$CEPH_POOL \
+    BOOTLINK_T_CEPH_GW_CONF=$CEPH_GW_CONF BOOTLINK_T_CEPH_GW_ID=$CEPH_GW_ID \
+        in_ns_env "$CEPH_TOOLS/../vm/run-in-guest" --nic "tap,ifname=$tap,script=no,downscript=no@$mac" "$@"
+}
