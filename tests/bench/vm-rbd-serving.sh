@@ -87,12 +87,19 @@ if [ -n "$in_guest" ]; then
         echo "$out" | jq .iops
     }
 
+    # tcmu-runner's memory and threads per open rbd device: handler_rbd makes a cluster
+    # connection of its own for every device (rados_create per open).
+    runner_stat() { # DEVICES-OPEN
+        echo "{\"bench\":\"rbd-tcmu-runner\",\"user_devices\":$1,\"rss_mb\":$(( $(awk '/^VmRSS/ {print $2}' "/proc/$TCMU_PID/status") / 1024 )),\"threads\":$(awk '/^Threads/ {print $2}' "/proc/$TCMU_PID/status"),\"guest_mem_used_mb\":$(free -m | awk '/^Mem/ {print $3}')}"
+    }
+    runner_stat 0
     step "LUNs: fileio, copied-up and fresh clones by both paths"
     lun fileio fileio /var/tmp/fileio/base.raw
     for p in "${paths[@]}"; do
         lun "$p-cu" "$p" "cu-$p"
         lun "$p-fresh" "$p" "fr-$p"
     done
+    runner_stat 2
     READ_LUNS=(fileio user-cu krbd-cu user-fresh krbd-fresh)
     for r in $(seq 1 "$rounds"); do
         step "round $r of $rounds: reads"
@@ -211,6 +218,6 @@ for s in $sizes; do
         json "{\"bench\":\"rbd-first-write\",\"object_size\":\"$s\",\"path\":\"$p\",\"objects_in_image\":$((SIZE / $(bytes "$s"))),\"writes\":$writes,\"iops_sum\":$first,\"rewrite_iops_sum\":$rew,\"vs_rewrite\":$(awk -v a="$first" -v b="$rew" 'BEGIN {printf "%.3f", a / b}'),\"copied_bytes_per_write\":$((used / writes))}"
     done
 done
-grep '^{"bench":"rbd-serving"' "$W/guest.log" >> "$W/results.json"
+grep -E '^\{"bench":"rbd-(serving|tcmu-runner)"' "$W/guest.log" | tr -d '\r' >> "$W/results.json"
 echo "all figures: $W/results.json (kept: BOOTLINK_CEPH_KEEP=1)"
 cp "$W/results.json" "${BOOTLINK_BENCH_OUT:-/var/tmp}/bench-rbd-serving-$(date +%Y%m%d-%H%M%S).json"

@@ -34,6 +34,8 @@ ceph_test_start() {
     export CEPH_WORK
     : > "$CEPH_WORK/err.all"
     trap ceph_test_cleanup EXIT
+    # A test may first leave a crashed run behind in the same directory.
+    if declare -F ceph_test_pre_up > /dev/null; then ceph_test_pre_up; fi
     step "Ceph test cluster in $CEPH_WORK/cluster"
     "$CEPH_TOOLS/ceph-cluster" up "$CEPH_WORK/cluster" > "$CEPH_WORK/cluster.env" ||
         die "the test cluster did not come up (logs in $CEPH_WORK/cluster/log)"

@@ -7,7 +7,27 @@ set -euo pipefail
 export CLI=$(readlink -f "${1:?usage: test-blrbd.sh BLRBD_CLI}")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib-host.sh"
+none_alive() { # PID...: none runs (a zombie waiting for its parent counts as gone)
+    local p
+    for p in "$@"; do
+        [ -e "/proc/$p" ] && [ "$(awk '/^State/ {print $2}' "/proc/$p/status" 2>/dev/null)" != Z ] && return 1
+    done
+    return 0
+}
+# An earlier run that crashed: `up` killed once the monitor runs, leaving it, the namespace and
+# half a cluster behind; the real `up` in the same directory must clear them first.
+ceph_test_pre_up() {
+    step "a crashed run: ceph-cluster up killed (SIGKILL) once its monitor runs"
+    "$CEPH_TOOLS/ceph-cluster" up "$CEPH_WORK/cluster" > /dev/null 2>&1 &
+    local up=$! i
+    for i in $(seq 1 240); do [ -s "$CEPH_WORK/cluster/run/mon.a.pid" ] && break; sleep 0.25; done
+    kill -KILL "$up"
+    wait "$up" 2>/dev/null || true
+    CRASHED_MON=$(cat "$CEPH_WORK/cluster/run/mon.a.pid")
+    expect "the crashed run left its monitor running (pid $CRASHED_MON)" kill -0 "$CRASHED_MON"
+}
 ceph_test_start blrbd
+expect "up over the crashed run stopped the old monitor" none_alive "$CRASHED_MON"
 
 W=$CEPH_WORK
 step "a 40 MiB raw image: data, 16 MiB of zeros, data"
@@ -158,4 +178,15 @@ gw_cli rm base >/dev/null
 gw_cli snap-rm pc1 v1 >/dev/null
 gw_cli rm pc1 >/dev/null
 expect "the pool is empty" test "$(rbd_ ls rbd | wc -l)" = 0
+
+step "down finds every daemon by the namespace, even with its pid files gone"
+pids=$(ip netns pids "$CEPH_NETNS")
+expect "three daemons run in the namespace" test "$(echo "$pids" | wc -w)" = 3
+rm -f "$CEPH_DIR"/run/*.pid
+"$CEPH_TOOLS/ceph-cluster" down "$CEPH_DIR"
+# shellcheck disable=SC2086
+expect "they are gone" none_alive $pids
+expect "the namespace is gone" fails bash -c "ip netns list | grep -qw '$CEPH_NETNS'"
+expect "the OSD's 8 GiB file and the data are gone, the logs stay" \
+    test ! -e "$CEPH_DIR/osd" -a ! -e "$CEPH_DIR/mon" -a -s "$CEPH_DIR/log/ceph-mon.a.log"
 ceph_test_finish
