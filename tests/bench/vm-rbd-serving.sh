@@ -219,5 +219,6 @@ for s in $sizes; do
     done
 done
 grep -E '^\{"bench":"rbd-(serving|tcmu-runner)"' "$W/guest.log" | tr -d '\r' >> "$W/results.json"
-echo "all figures: $W/results.json (kept: BOOTLINK_CEPH_KEEP=1)"
-cp "$W/results.json" "${BOOTLINK_BENCH_OUT:-/var/tmp}/bench-rbd-serving-$(date +%Y%m%d-%H%M%S).json"
+out=${BOOTLINK_BENCH_OUT:-/var/tmp}/bench-rbd-serving-$(date +%Y%m%d-%H%M%S).json
+cp "$W/results.json" "$out"
+echo "all figures: $out"
