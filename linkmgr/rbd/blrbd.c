@@ -610,10 +610,12 @@ int blrbd_children(struct blrbd *r, const char *image, const char *snap,
 	for (size_t i = 0; i < max; i++) {
 		if (kids[i].trash)
 			continue;	/* removed, only waiting for deferred deletion */
-		if (rc >= 0) {
-			int frc = fn(kids[i].pool_name, kids[i].image_name, arg);
-			rc = frc ? frc : rc + 1;
+		int frc = fn(kids[i].pool_name, kids[i].image_name, arg);
+		if (frc != 0) {
+			rc = frc;
+			break;
 		}
+		rc++;
 	}
 	rbd_linked_image_spec_list_cleanup(kids, max);
 out:
@@ -643,7 +645,7 @@ int blrbd_flatten(struct blrbd *r, const char *image, blrbd_progress_fn progress
 	}
 	rbd_linked_image_spec_cleanup(&parent);
 	rbd_snap_spec_cleanup(&psnap);
-	rc = rbd_flatten_with_progress(img, progress ? progress : NULL, arg);
+	rc = rbd_flatten_with_progress(img, progress, arg);
 	if (rc < 0)
 		fail_img(r, rc, image, "flatten failed%s",
 			 rc == -ECANCELED ? " (stopped by the caller)" : "");
