@@ -21,3 +21,7 @@ install_deps() {
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
+# The RBD backend's test cluster and library (tests/ceph/ceph-cluster, linkmgr/rbd): Ceph 16 daemons
+# run in a network namespace the tests make; tcmu-runner's rbd handler comes with tcmu-runner.
+bootlink_ceph_packages=(ceph-mon ceph-mgr ceph-osd ceph-common librbd-dev librados-dev python3-rbd python3-rados)
+install_ceph_deps() { local bootlink_packages=("${bootlink_ceph_packages[@]}"); install_deps; }
