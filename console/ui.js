@@ -78,6 +78,8 @@ export function notify(variant, title, body) {
     item.append(alert(variant, title, body, () => item.remove()));
     area.prepend(item);
     while (area.children.length > 4) area.lastChild.remove();
+    // as Cockpit's toasts: successes go away by themselves, failures stay until closed
+    if (variant === "success") setTimeout(() => item.remove(), 8000);
 }
 
 export function emptyState(title, body, variant = "info", ...actions) {
