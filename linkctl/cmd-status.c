@@ -1,29 +1,29 @@
 /* linkctl status, boot-options, events. */
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "error.h"
 #include "names.h"
 
-int cmd_status(struct cli *cli, int argc, char **argv)
+/* One status document (the JSON that `status --json` prints); with human != NULL the table is
+ * printed there too. Reads the database and asks linkmgr afresh on every call, so that
+ * --follow sees changes made by other processes. */
+static int status_doc(struct cli *cli, char **out, FILE *human)
 {
 	struct bl_link *links;
 	size_t n;
-	int first, r;
 	const char *why;
 
-	if ((r = parse_args(argc, argv, "status", "",
-			    "Every client with online/offline, image and version, I/O counters and "
-			    "overlay usage.\nOnline state and counters come from linkmgr.", NULL, NULL,
-			    NULL, 0, &first)) != ARGS_OK)
-		return r;
-	if (cli_db(cli))
-		return EXIT_FAILED;
+	jv_free(cli->status);
+	cli->status = NULL;
+	cli->status_tried = false;
 	if (bl_db_load_links(cli->db, &links, &n) < 0)
 		return fail_last(cli);
 	const struct jv *st = linkmgr_status(cli, &why);
@@ -35,11 +35,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		bl_json_kv_str(&j, "linkmgr_error", why);
 	bl_json_key(&j, "clients");
 	bl_json_arr(&j);
-	if (!cli->json) {
+	if (human) {
 		if (!st)
-			printf("linkmgr: not running (%s); online state and I/O unknown\n", why);
-		printf("%-17s %-14s %-14s %-9s %-7s %12s %12s %10s\n", "MAC", "NAME", "IMAGE",
-		       "VERSION", "ONLINE", "READ", "WRITTEN", "OVERLAY");
+			fprintf(human, "linkmgr: not running (%s); online state and I/O unknown\n", why);
+		fprintf(human, "%-17s %-14s %-14s %-9s %-7s %12s %12s %10s\n", "MAC", "NAME", "IMAGE",
+			"VERSION", "ONLINE", "READ", "WRITTEN", "OVERLAY");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct bl_link *l = &links[i];
@@ -63,16 +63,25 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		bl_json_kv_str(&j, "role", bl_role_name(c->role));
 		bl_json_kv_int(&j, "booted_version", c->booted_version);
 		bl_json_kv_int(&j, "current_version", l->current_version);
-		bl_json_kv_bool(&j, "update_pending", pending);
-		if (on < 0)
-			bl_json_kv_str(&j, "online", NULL);
+		if (c->role == BL_ROLE_SUPER && l->building)
+			bl_json_kv_int(&j, "building_version", l->building->number);
 		else
+			bl_json_kv_str(&j, "building_version", NULL);
+		bl_json_kv_bool(&j, "update_pending", pending);
+		bl_json_kv_str(&j, "reset_pending", c->reset == BL_RESET_NONE ? NULL :
+			       c->reset == BL_RESET_NOW ? "now" : "next-boot");
+		if (on < 0) {
+			bl_json_kv_str(&j, "online", NULL);
+			bl_json_kv_str(&j, "served", NULL);
+		} else {
 			bl_json_kv_bool(&j, "online", on);
+			bl_json_kv_bool(&j, "served", jv_bool(cs, "served", false));
+		}
 		bl_json_kv_int(&j, "read_bytes", rd);
 		bl_json_kv_int(&j, "write_bytes", wr);
 		bl_json_kv_int(&j, "overlay_bytes", used);
 		bl_json_end(&j);
-		if (cli->json)
+		if (!human)
 			continue;
 		char ver[48], a[32], b[32], u[32];
 		if (c->role == BL_ROLE_SUPER && l->building)
@@ -81,26 +90,132 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			snprintf(ver, sizeof(ver), "%d", l->current_version);
 		else
 			snprintf(ver, sizeof(ver), "%d%s", c->booted_version, pending ? "*" : "");
-		printf("%-17s %-14.14s %-14.14s %-9s %-7s %12s %12s %10s%s%s\n", c->mac,
-		       c->hostname ? c->hostname : "-", l->image_name, ver,
-		       !c->enabled ? "disabled" : on < 0 ? "?" : on ? "yes" : "no",
-		       rd < 0 ? "-" : human_bytes((uint64_t)rd, a, sizeof(a)),
-		       wr < 0 ? "-" : human_bytes((uint64_t)wr, b, sizeof(b)),
-		       used < 0 ? "-" : human_bytes((uint64_t)used, u, sizeof(u)),
-		       pending ? "  update pending" : "",
-		       c->role == BL_ROLE_SUPER ? "  super" : "");
+		fprintf(human, "%-17s %-14.14s %-14.14s %-9s %-7s %12s %12s %10s%s%s\n", c->mac,
+			c->hostname ? c->hostname : "-", l->image_name, ver,
+			!c->enabled ? "disabled" : on < 0 ? "?" : on ? "yes" : "no",
+			rd < 0 ? "-" : human_bytes((uint64_t)rd, a, sizeof(a)),
+			wr < 0 ? "-" : human_bytes((uint64_t)wr, b, sizeof(b)),
+			used < 0 ? "-" : human_bytes((uint64_t)used, u, sizeof(u)),
+			pending ? "  update pending" : "",
+			c->role == BL_ROLE_SUPER ? "  super" : "");
 	}
 	bl_json_end(&j);
 	bl_json_end(&j);
 	bl_links_free(links, n);
+	if (human) {
+		if (n == 0)
+			fprintf(human, "(no clients)\n");
+		else
+			fprintf(human, "(* update pending: the client runs an older version until its "
+				"next boot, or for a persistent client until `linkctl client reset`)\n");
+	}
+	if (!(*out = bl_json_finish(&j)))
+		return fail(cli, "out of memory building the status");
+	return 0;
+}
+
+struct status_opts {
+	bool follow;
+	double interval;	/* seconds, 0 = not given */
+};
+
+static int status_opt(int c, const char *arg, void *ctx)
+{
+	struct status_opts *o = ctx;
+	char *end;
+
+	if (c == 'f') {
+		o->follow = true;
+		return 0;
+	}
+	o->interval = strtod(arg, &end);
+	if (*end || end == arg || !(o->interval >= 0.1 && o->interval <= 3600))
+		return usage_error("status", "[--follow [--interval SECONDS]]",
+				   "--interval needs a number of seconds from 0.1 to 3600"), -1;
+	return 0;
+}
+
+/* --follow: the document again whenever it differs from the last one printed. Polling the
+ * database and linkmgr once per interval costs one query and one socket round trip; the
+ * reader (the console) gets a line only when something moved, so an idle room sends nothing. */
+static int status_follow(struct cli *cli, double interval)
+{
+	char *prev = NULL;
+	/* the wait is a poll on stdout: a pipe whose reader closed reports POLLERR at once, so
+	 * follow ends then even when nothing changed to write (a file or terminal never does) */
+	struct pollfd out = { .fd = STDOUT_FILENO, .events = 0 };
+	int ms = (int)(interval * 1000);
+
+	for (;;) {
+		char *doc = NULL, *hbuf = NULL;
+		size_t hlen = 0;
+		FILE *h = cli->json ? NULL : open_memstream(&hbuf, &hlen);
+		if (!cli->json && !h)
+			return fail(cli, "out of memory");
+		int r = status_doc(cli, &doc, h);
+		if (h)
+			fclose(h);
+		if (r) {
+			free(hbuf);
+			free(prev);
+			return EXIT_FAILED;
+		}
+		if (!prev || strcmp(prev, doc) != 0) {
+			if (cli->json) {
+				printf("%s\n", doc);
+			} else {
+				char t[32];
+				time_t now = time(NULL);
+				strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S", localtime(&now));
+				printf("%s-- %s\n%s", prev ? "\n" : "", t, hbuf);
+			}
+			free(prev);
+			prev = doc;
+			/* the reader went away: nothing left to do */
+			if (fflush(stdout) == EOF || ferror(stdout)) {
+				free(hbuf);
+				free(prev);
+				return EXIT_OK;
+			}
+		} else {
+			free(doc);
+		}
+		free(hbuf);
+		if (poll(&out, 1, ms) > 0 && (out.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+			free(prev);
+			return EXIT_OK;
+		}
+	}
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
+					      { "interval", required_argument, NULL, 'i' },
+					      { 0, 0, 0, 0 } };
+	struct status_opts o = { 0 };
+	char *doc;
+	int first, r;
+
+	if ((r = parse_args(argc, argv, "status", "[--follow [--interval SECONDS]]",
+			    "Every client with online/offline, image and version, I/O counters and "
+			    "overlay usage.\nOnline state and counters come from linkmgr.\n--follow "
+			    "keeps running: it prints the status again whenever it changes (with "
+			    "--json one\ndocument per line), checking every --interval seconds "
+			    "(default 2).", opts, status_opt, &o, 0, &first)) != ARGS_OK)
+		return r;
+	if (o.interval > 0 && !o.follow)
+		return usage_error("status", "[--follow [--interval SECONDS]]",
+				   "--interval goes with --follow");
+	if (cli_db(cli))
+		return EXIT_FAILED;
+	if (o.follow)
+		return status_follow(cli, o.interval > 0 ? o.interval : 2.0);
+	if (status_doc(cli, &doc, cli->json ? NULL : stdout))
+		return EXIT_FAILED;
 	if (cli->json)
-		return print_json(cli, &j);
-	free(bl_json_finish(&j));
-	if (n == 0)
-		printf("(no clients)\n");
-	else
-		printf("(* update pending: the client runs an older version until its next boot, or "
-		       "for a persistent client until `linkctl client reset`)\n");
+		printf("%s\n", doc);
+	free(doc);
 	return EXIT_OK;
 }
 

@@ -54,7 +54,7 @@ $check || profiles=-Pnocheck
     exit 1
 }
 cp "$tmp/build.log" "$out/build.log"
-for f in "$tmp"/bootlink_"$version"_*.deb "$tmp"/bootlink-dbgsym_"$version"_*.deb \
+for f in "$tmp"/bootlink_"$version"_*.deb "$tmp"/bootlink-dbgsym_"$version"_*.deb "$tmp"/bootlink-cockpit_"$version"_*.deb \
          "$tmp"/bootlink_"$version"_*.buildinfo "$tmp"/bootlink_"$version"_*.changes; do
     [ -e "$f" ] && cp "$f" "$out/"
 done

@@ -10,9 +10,12 @@ bootlink_packages=(
     debhelper dpkg-dev build-essential lintian rpm curl
     syslinux syslinux-common mtools dosfstools fdisk grub-efi-amd64-bin grub-common open-iscsi
 )
+# The console (console/, tests/browser): Cockpit's web service and Debian's Chromium for the
+# browser suite; node and npm (the machine's, or Debian's nodejs and npm) build the page.
+console_packages=(cockpit-ws cockpit-bridge cockpit-system sudo chromium)
 install_deps() {
     local missing=() p
-    for p in "${bootlink_packages[@]}"; do
+    for p in "${bootlink_packages[@]}" "${console_packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

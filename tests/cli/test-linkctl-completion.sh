@@ -34,6 +34,7 @@ eq "macs" "$(complete_words linkctl client show 52)" "52:54:00:c0:00:01 "
 eq "modes" "$(complete_words linkctl client add x --mode p)" "persistent "
 eq "files for image add" "$(complete_words linkctl image add new "")" "FILES "
 eq "global option value" "$(complete_words linkctl --config "")" "FILES "
+eq "status options" "$(complete_words linkctl status --f)" "--follow "
 eq "after a global option" "$(complete_words linkctl --json cl)" "client "
 
 finish
