@@ -91,6 +91,8 @@ int bl_dnsmasq_conf(const struct bl_dnsmasq_params *p, char **out)
 		fprintf(f, "interface=%s\nbind-dynamic\n", c->boot_interface);
 	fprintf(f, "enable-tftp\n"
 		   "tftp-root=%s\n"
+		   "# a client's own files (its script, with its CHAP secret) only to that client\n"
+		   "tftp-unique-root=mac\n"
 		   "dhcp-hostsfile=%s/hosts\n"
 		   "dhcp-optsfile=%s/opts\n"
 		   "# boot detection for volatile clients and version moves (linkmgr --notify-boot)\n"
@@ -108,6 +110,9 @@ int bl_dnsmasq_conf(const struct bl_dnsmasq_params *p, char **out)
 			fprintf(f, "# subnets reached through a DHCP relay (giaddr)\n");
 		for (size_t i = 0; i < c->n_relay_ranges && r == 0; i++)
 			r = range_line(f, &c->relay_ranges[i], c->lease_time);
+		if (!c->serve_unknown)
+			fprintf(f, "# PCs that are not linked get no lease (dhcp.serve_unknown)\n"
+				   "dhcp-ignore=tag:!bl-known\n");
 		fprintf(f, "dhcp-boot=tag:ipxe," BL_SCRIPT_DISPATCH "\n"
 			   "dhcp-boot=tag:!ipxe,tag:efi64," BL_BOOTFILE_UEFI "\n"
 			   "dhcp-boot=tag:!ipxe,tag:!efi64," BL_BOOTFILE_BIOS "\n");

@@ -111,3 +111,24 @@ int bl_text_finish(FILE *f, char **buf, char **out)
 	*out = *buf;
 	return 0;
 }
+
+int bl_link_if_changed(const char *src, const char *dst)
+{
+	struct stat a, b;
+	if (stat(src, &a) < 0)
+		return -errno;
+	if (lstat(dst, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return 0;
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", dst) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	if (link(src, tmp) < 0)
+		return -errno;
+	if (rename(tmp, dst) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 1;
+}

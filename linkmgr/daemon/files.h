@@ -16,6 +16,11 @@ int bl_write_if_changed(const char *path, const void *content, size_t len, mode_
 /* Copies src over dst the same way (used for the iPXE boot files). */
 int bl_copy_if_changed(const char *src, const char *dst, mode_t mode);
 
+/* Makes dst a hard link of src (same inode), through "<dst>.tmp" and a rename; 1 if it
+ * changed, 0 if it already was, or a negative errno. For the per-client TFTP roots: every
+ * client's copy of the boot files costs a directory entry, not a megabyte. */
+int bl_link_if_changed(const char *src, const char *dst);
+
 /* True if every byte of s is an ASCII letter, digit or one of `extra` (and s is not empty).
  * The renderers use it as their last line of defence: text that reaches dnsmasq or iPXE files
  * has been validated already, and anything outside these sets is refused, never escaped. */

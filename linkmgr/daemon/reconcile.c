@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "decide.h"
@@ -387,6 +388,29 @@ static void signal_dnsmasq(const struct bl_config *cfg, struct bl_reconcile_stat
 		st->dnsmasq_reloaded = true;
 }
 
+/* Removes a client's TFTP root: only the names linkmgr puts there. */
+static void remove_tftp_root(const char *dir)
+{
+	char p[PATH_MAX + 64];
+	static const char *const names[] = { BL_BOOTFILE_BIOS, BL_BOOTFILE_UEFI, BL_SCRIPT_DISPATCH };
+	for (size_t k = 0; k < 3; k++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[k]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/" BL_SCRIPT_DIR, dir);
+	DIR *d = opendir(p);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (bl_name_is_script(e->d_name, NULL))
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	if (rmdir(p) < 0 && errno != ENOENT)
+		say("%s: cannot remove: %s", p, strerror(errno));
+	if (rmdir(dir) < 0)
+		say("%s: cannot remove: %s", dir, strerror(errno));
+}
+
 static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 		       const enum bl_ipxe_kind *kind, struct bl_reconcile_stats *st)
 {
@@ -449,15 +473,20 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 			say("boot file %s: %s (is the ipxe package installed?)", src, strerror(-r));
 	}
 
-	/* iPXE scripts: world-readable, since dnsmasq's TFTP server runs unprivileged. A CHAP
-	 * secret in them is readable by anyone who can TFTP: it keeps PCs off each other's
-	 * disks, it is no defence against an attacker on the boot LAN. */
+	/* iPXE scripts. The dispatcher, which every iPXE runs first, is in the shared root. A
+	 * client's own script (with its CHAP secret) is only in that client's own TFTP root, with
+	 * links to the boot files: dnsmasq (tftp-unique-root=mac) serves a client from there, by
+	 * the MAC of the address asking, and an unknown PC from the shared root, where no
+	 * client's script is. Readable by the TFTP server's user only, where it has one. */
 	struct bl_ipxe_params ip = { m->server, cfg->portal_port, cfg->iqn_prefix };
 	if (bl_ipxe_dispatch_script(&ip, &text) == 0) {
 		snprintf(path, sizeof(path), "%s/" BL_SCRIPT_DISPATCH, cfg->tftp_root);
 		put_file(m, path, text, 0644);
 		free(text);
 	}
+	struct passwd *pw = getpwnam("dnsmasq");
+	gid_t gid = pw ? pw->pw_gid : (gid_t)-1;
+	mode_t fmode = pw ? 0640 : 0644, dmode = pw ? 0750 : 0755;
 	for (size_t i = 0; i < n; i++) {
 		const struct bl_client *c = &links[i].client;
 		struct bl_ipxe_client ic = { c->mac, c->hostname, links[i].image_name, kind[i],
@@ -470,35 +499,70 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 			ic.hostname = NULL;
 		if (ic.image && bl_image_name_check(ic.image) < 0)
 			ic.image = NULL;
-		char name[BL_MAC12_LEN + 8];
+		char name[BL_MAC12_LEN + 8], dir[32];
 		if ((r = bl_name_script(c->mac, name, sizeof(name))) < 0
+		    || (r = bl_name_tftp_dir(c->mac, dir, sizeof(dir))) < 0
 		    || (r = bl_ipxe_client_script(&ip, &ic, &text)) < 0) {
 			say("client %s: iPXE script not written: %s", c->mac, bl_last_error());
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/" BL_SCRIPT_DIR "/%s", cfg->tftp_root, name);
-		put_file(m, path, text, 0644);
+		if (!m->dry_run) {
+			snprintf(path, sizeof(path), "%s/%s", cfg->tftp_root, dir);
+			mkdir(path, dmode);
+			if (chown(path, 0, gid) < 0 || chmod(path, dmode) < 0)
+				say("%s: %s", path, strerror(errno));
+			snprintf(path, sizeof(path), "%s/%s/" BL_SCRIPT_DIR, cfg->tftp_root, dir);
+			mkdir(path, dmode);
+			if (chown(path, 0, gid) < 0 || chmod(path, dmode) < 0)
+				say("%s: %s", path, strerror(errno));
+			static const char *const shared[] = { BL_BOOTFILE_BIOS, BL_BOOTFILE_UEFI,
+							       BL_SCRIPT_DISPATCH };
+			for (size_t k = 0; k < 3; k++) {
+				char src[PATH_MAX], dst[PATH_MAX + 64];
+				snprintf(src, sizeof(src), "%s/%s", cfg->tftp_root, shared[k]);
+				snprintf(dst, sizeof(dst), "%s/%s/%s", cfg->tftp_root, dir, shared[k]);
+				if (access(src, F_OK) == 0 && (r = bl_link_if_changed(src, dst)) < 0)
+					say("%s: %s", dst, strerror(-r));
+			}
+		}
+		snprintf(path, sizeof(path), "%s/%s/" BL_SCRIPT_DIR "/%s", cfg->tftp_root, dir, name);
+		if (put_file(m, path, text, fmode) >= 0 && !m->dry_run &&
+		    (chown(path, 0, gid) < 0 || chmod(path, fmode) < 0))
+			say("%s: %s", path, strerror(errno));
 		free(text);
 	}
-	/* scripts of clients that are gone: the dispatcher then shows "not linked" */
+	/* what is gone: scripts in the shared root (no client's script belongs there), and the
+	 * TFTP roots of clients no longer linked */
 	snprintf(path, sizeof(path), "%s/" BL_SCRIPT_DIR, cfg->tftp_root);
 	DIR *d = opendir(path);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		if (!bl_name_is_script(e->d_name, NULL))
 			continue;
-		bool known = false;
-		for (size_t i = 0; i < n && !known; i++) {
-			char m12[BL_MAC12_LEN];
-			bl_mac12(links[i].client.mac, m12);
-			known = strncmp(e->d_name, m12, 12) == 0;
-		}
-		if (known)
-			continue;
 		if (m->dry_run)
 			fprintf(m->out, "# would remove %s/%s\n", path, e->d_name);
 		else if (unlinkat(dirfd(d), e->d_name, 0) < 0)
 			say("%s/%s: cannot remove: %s", path, e->d_name, strerror(errno));
+	}
+	if (d)
+		closedir(d);
+	d = opendir(cfg->tftp_root);
+	while (d && (e = readdir(d))) {
+		if (!bl_name_is_tftp_dir(e->d_name))
+			continue;
+		bool known = false;
+		for (size_t i = 0; i < n && !known; i++) {
+			char dir[32];
+			known = bl_name_tftp_dir(links[i].client.mac, dir, sizeof(dir)) == 0 &&
+				!strcmp(dir, e->d_name);
+		}
+		if (known)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", cfg->tftp_root, e->d_name);
+		if (m->dry_run)
+			fprintf(m->out, "# would remove %s\n", path);
+		else
+			remove_tftp_root(path);
 	}
 	if (d)
 		closedir(d);

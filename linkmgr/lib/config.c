@@ -117,6 +117,7 @@ static const struct key keys[] = {
 	{ "ipxe_dir", K_PATH, O(ipxe_dir), 0, 0, NULL, NULL, false },
 	{ "dnsmasq_dir", K_PATH_OPT, O(dnsmasq_dir), 0, 0, NULL, NULL, false },
 	{ "dnsmasq_pid_file", K_PATH, O(dnsmasq_pid_file), 0, 0, NULL, NULL, false },
+	{ "dhcp.serve_unknown", K_BOOL, O(serve_unknown), 0, 0, NULL, NULL, false },
 	{ "dhcp.lease_time", K_STR, O(lease_time), 0, 0, check_lease,
 	  "seconds, optionally with s/m/h/d/w (\"12h\"), or \"infinite\"", false },
 	{ "dhcp.router", K_STR, O(router), 0, 0, check_ipv4,

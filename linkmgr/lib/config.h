@@ -61,6 +61,7 @@ struct bl_config {
 	char **proxy_subnets;	/* proxy mode: "192.168.1.0/24"; none = boot interface's subnet */
 	size_t n_proxy_subnets;
 	char *lease_time;	/* 12h */
+	bool serve_unknown;	/* false: PCs that are not linked get no lease (full mode) */
 	char *router;		/* "" = not sent */
 	char *dns;		/* "" = not sent */
 	char *tftp_root;	/* <state_dir>/tftp */

@@ -60,6 +60,30 @@ bool bl_name_is_script(const char *name, char mac12[BL_MAC12_LEN])
 	return true;
 }
 
+int bl_name_tftp_dir(const char *mac, char *out, size_t len)
+{
+	char norm[BL_MAC_LEN];
+	int r = bl_mac_parse(mac, norm);
+	if (r < 0)
+		return r;
+	for (char *p = norm; *p; p++)
+		if (*p == ':')
+			*p = '-';
+	return put(out, len, mac, "%s", norm);
+}
+
+bool bl_name_is_tftp_dir(const char *name)
+{
+	if (strlen(name) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		char c = name[i];
+		if (i % 3 == 2 ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return true;
+}
+
 bool bl_name_is_bootfile(const char *base)
 {
 	return !strcmp(base, BL_BOOTFILE_BIOS) || !strcmp(base, BL_BOOTFILE_UEFI);

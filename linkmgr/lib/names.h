@@ -24,6 +24,11 @@
 int bl_name_script(const char *mac, char *out, size_t len);
 /* Is name a client script's file name? mac12 (may be NULL) gets its 12 hex digits. */
 bool bl_name_is_script(const char *name, char mac12[BL_MAC12_LEN]);
+/* A client's own TFTP root below tftp_root: its MAC with dashes, "52-54-00-12-34-56", the
+ * spelling of dnsmasq's --tftp-unique-root=mac (dnsmasq serves a client only from there). */
+int bl_name_tftp_dir(const char *mac, char *out, size_t len);
+/* Is name such a directory's name? */
+bool bl_name_is_tftp_dir(const char *name);
 /* Is base (a TFTP file name without directory) one of the chainloaded iPXE boot files? */
 bool bl_name_is_bootfile(const char *base);
 

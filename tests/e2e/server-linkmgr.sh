@@ -34,7 +34,8 @@ chap = ${BOOTLINK_T_E2E_CHAP:-true};
 handler_dir = "$BUILD/handler/tcmu";
 ipxe_dir = "${BOOTLINK_T_IPXE_LIB:-/usr/lib/ipxe}";
 admin_group = "root";
-dhcp = { mode = "full"; ranges = ( { start = "10.77.0.100"; end = "10.77.0.199"; netmask = "255.255.255.0"; } ); lease_time = "1h"; };
+# the test boots an unknown MAC and expects the "not linked" screen
+dhcp = { mode = "full"; serve_unknown = true; ranges = ( { start = "10.77.0.100"; end = "10.77.0.199"; netmask = "255.255.255.0"; } ); lease_time = "1h"; };
 CONF
 start_tcmu_runner
 

@@ -94,6 +94,15 @@ static void test_full_mode_conf(void **state)
 	assert_non_null(strstr(s, "\ndhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe\n"));
 	assert_non_null(strstr(s, "\ndhcp-script=/usr/sbin/linkmgr\nscript-on-renewal\n"));
 	assert_null(strstr(s, "proxy"));
+	/* isolation: each client's TFTP root is its own (tftp_root/aa-bb-..), unknown PCs get
+	 * nothing unless dhcp.serve_unknown says so */
+	assert_non_null(strstr(s, "\ntftp-unique-root=mac\n"));
+	assert_non_null(strstr(s, "\ndhcp-ignore=tag:!bl-known\n"));
+	assert_true(dnsmasq_accepts(s, NULL, NULL));
+	free(s);
+	c->serve_unknown = true;
+	assert_int_equal(bl_dnsmasq_conf(&p, &s), 0);
+	assert_null(strstr(s, "dhcp-ignore"));
 	assert_true(dnsmasq_accepts(s, NULL, NULL));
 	free(s);
 }

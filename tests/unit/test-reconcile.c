@@ -122,13 +122,28 @@ static void test_full_cycle(void **state)
 	assert_non_null(strstr(conf, "dhcp-range=10.0.0.100,10.0.0.200,12h\n"));
 	assert_non_null(strstr(conf, "dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi\n"));
 	free(conf);
-	char *script = slurp("%s/tftp/bootlink/525400000001.ipxe", f->dir);
+	char *script = slurp("%s/tftp/52-54-00-00-00-01/bootlink/525400000001.ipxe", f->dir);
 	assert_non_null(script);
 	assert_non_null(strstr(script, "set initiator-iqn " PREFIX ":client-525400000001\n"));
 	assert_non_null(strstr(script, "sanboot iscsi:10.0.0.1::3260:0:" PREFIX ":target-525400000001"));
 	assert_null(strstr(script, "s3cret"));	/* hex-encoded, never literal */
 	free(script);
 	assert_true(exists("%s/tftp/bootlink/boot.ipxe", f->dir));
+	/* a client's script (with its CHAP secret) lives only in its own TFTP root, which dnsmasq
+	 * serves to that MAC alone; the shared root (what an unknown PC gets) has none */
+	assert_false(exists("%s/tftp/bootlink/525400000001.ipxe", f->dir));
+	assert_true(exists("%s/tftp/52-54-00-00-00-01/bootlink/boot.ipxe", f->dir));
+	struct stat a, b;
+	char pa[256], pb[256];
+	snprintf(pa, sizeof(pa), "%s/tftp/bootlink/boot.ipxe", f->dir);
+	snprintf(pb, sizeof(pb), "%s/tftp/52-54-00-00-00-01/bootlink/boot.ipxe", f->dir);
+	assert_int_equal(stat(pa, &a), 0);
+	assert_int_equal(stat(pb, &b), 0);
+	assert_true(a.st_ino == b.st_ino);	/* a hard link, not a copy */
+	conf = slurp("%s/dnsmasq/dnsmasq.conf", f->dir);
+	assert_non_null(strstr(conf, "tftp-unique-root=mac\n"));
+	assert_non_null(strstr(conf, "dhcp-ignore=tag:!bl-known\n"));	/* unknown PCs: no lease */
+	free(conf);
 
 	/* the database knows which version each disk sits on now */
 	struct bl_client c;
@@ -222,14 +237,15 @@ static void test_disable_and_remove(void **state)
 	assert_false(exists("%s/cfs/target/core/user_42/bl-525400000002", f->dir));
 	assert_true(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000001/tpgt_1", f->dir));
 	assert_true(exists("%s/overlays/525400000002.ovl", f->dir));	/* its data is kept */
-	char *script = slurp("%s/tftp/bootlink/525400000002.ipxe", f->dir);
+	char *script = slurp("%s/tftp/52-54-00-00-00-02/bootlink/525400000002.ipxe", f->dir);
 	assert_non_null(strstr(script, "is disabled on bootlink server 10.0.0.1"));
 	assert_null(strstr(script, "sanboot"));
 	free(script);
 
 	assert_int_equal(bl_db_client_remove(f->db, M2), 0);
 	assert_int_equal(bl_reconcile(&f->m, &st), 0);
-	assert_false(exists("%s/tftp/bootlink/525400000002.ipxe", f->dir));
+	assert_false(exists("%s/tftp/52-54-00-00-00-02/bootlink/525400000002.ipxe", f->dir));
+	assert_false(exists("%s/tftp/52-54-00-00-00-02", f->dir));	/* its whole TFTP root */
 	char *hosts = slurp("%s/dnsmasq/hosts", f->dir);
 	assert_null(strstr(hosts, M2));
 	free(hosts);
@@ -271,7 +287,7 @@ static void test_unavailable_client_does_not_stop_others(void **state)
 	assert_int_equal(st.served, 1);
 	assert_true(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000001/tpgt_1", f->dir));
 	assert_false(exists("%s/cfs/target/iscsi/" PREFIX ":target-525400000002", f->dir));
-	char *script = slurp("%s/tftp/bootlink/525400000002.ipxe", f->dir);
+	char *script = slurp("%s/tftp/52-54-00-00-00-02/bootlink/525400000002.ipxe", f->dir);
 	assert_non_null(strstr(script, "cannot be served"));
 	free(script);
 }

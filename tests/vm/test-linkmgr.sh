@@ -66,7 +66,7 @@ expect "A's TPG is enabled with a portal on $PORTAL_IP:3260" \
     bash -c "[ \$(cat $CFS/iscsi/$P:target-$A12/tpgt_1/enable) = 1 ] && [ -d $CFS/iscsi/$P:target-$A12/tpgt_1/np/$PORTAL_IP:3260 ]"
 expect "A's ACL is only its own initiator" \
     bash -c "[ \"\$(ls $CFS/iscsi/$P:target-$A12/tpgt_1/acls)\" = $P:client-$A12 ]"
-expect "iPXE script for A written" grep -q "sanboot iscsi:$PORTAL_IP::3260:0:$P:target-$A12" "$ST/tftp/bootlink/$A12.ipxe"
+expect "iPXE script for A written" grep -q "sanboot iscsi:$PORTAL_IP::3260:0:$P:target-$A12" "$ST/tftp/${A//:/-}/bootlink/$A12.ipxe"
 
 step "each initiator sees its own LUN and only it"
 expect "A's initiator sees A's LUN" inq $A12 $A12
@@ -89,7 +89,7 @@ expect "TPG authentication is on" bash -c "[ \$(cat $CFS/iscsi/$P:target-$A12/tp
 expect "A without CHAP is refused" refused inq $A12 $A12
 expect "A with a wrong secret is refused" refused inq $A12 $A12 'pc01%Wrong-secret-1@'
 expect "A with its CHAP credentials gets in" inq $A12 $A12 'pc01%Secret-pc01-xy@'
-expect "the iPXE script carries CHAP (hex)" grep -q '^set password:hex ' "$ST/tftp/bootlink/$A12.ipxe"
+expect "the iPXE script carries CHAP (hex)" grep -q '^set password:hex ' "$ST/tftp/${A//:/-}/bootlink/$A12.ipxe"
 
 step "unlinking B removes exactly B's objects"
 before=$(bl_objects)
@@ -98,7 +98,7 @@ expect "reconcile after removal" lm --once
 after=$(bl_objects)
 expect "exactly B's objects were removed, nothing added" only_b_removed "$before" "$after"
 expect "A still serves" inq $A12 $A12 'pc01%Secret-pc01-xy@'
-expect "B's iPXE script is gone" test ! -e "$ST/tftp/bootlink/$B12.ipxe"
+expect "B's iPXE script is gone" test ! -e "$ST/tftp/${B//:/-}"
 
 step "a fresh configfs (server reboot) is rebuilt"
 t=$CFS/iscsi/$P:target-$A12/tpgt_1

@@ -119,8 +119,16 @@ expect "dnsmasq wrote its pid where linkmgr looks ($pidfile)" [ "$(cat "$pidfile
 expect "dnsmasq runs as user dnsmasq" [ "$(ps -o user= -p "$DNSMASQ_PID")" = dnsmasq ]
 curl -s -o "$OUT/undionly.kpxe" tftp://127.0.0.1/undionly.kpxe || true
 expect "TFTP serves ipxe's undionly.kpxe" cmp "$OUT/undionly.kpxe" /usr/lib/ipxe/undionly.kpxe
+# A client's script (its target and CHAP secret) lives in its own TFTP root, which dnsmasq
+# picks by the asker's MAC; a fetch from here has no MAC and must not find it.
+own="$STATE/tftp/${M1//:/-}/bootlink/$M1_12.ipxe"
+expect "the client's script in its own root sanboots its target" grep -qF "$T1" "$own"
+expect "user dnsmasq can read it (group dnsmasq, 0640)" runuser -u dnsmasq -- grep -qF "$T1" "$own"
+expect "nobody else can" bash -c "[ \$(stat -c %a '$own') = 640 ]"
+rm -f "$OUT/client.ipxe"
 curl -s -o "$OUT/client.ipxe" "tftp://127.0.0.1/bootlink/$M1_12.ipxe" || true
-expect "TFTP serves the client's iPXE script, which sanboots its target" grep -qF "$T1" "$OUT/client.ipxe"
+expect "TFTP does not serve a client's script to another asker" [ ! -s "$OUT/client.ipxe" ]
+expect "dnsmasq logs the refused name" grep -q "$M1_12.ipxe not found" "$OUT/dnsmasq.log"
 reads() { grep -c "read $STATE/dnsmasq/hosts" "$OUT/dnsmasq.log" || true; }
 before=$(reads)
 linkctl client add "$M2" --image pkg > "$OUT/client-add2.txt" 2>&1 || die "linkctl client add $M2: $(cat "$OUT/client-add2.txt")"
