@@ -219,7 +219,7 @@ static int read_target(const char *iscsi, const char *iqn, struct bl_lio_target 
 {
 	char tpg[PATH_MAX], dir[PATH_MAX];
 	t->iqn = strdup(iqn);
-	t->authentication = t->generate_node_acls = -1;
+	t->authentication = t->generate_node_acls = t->demo_mode_discovery = -1;
 	if (!t->iqn)
 		return -ENOMEM;
 	pathf(tpg, sizeof(tpg), "%s/%s/" BL_TPG, iscsi, iqn);
@@ -230,6 +230,7 @@ static int read_target(const char *iscsi, const char *iqn, struct bl_lio_target 
 	t->enabled = read_int(tpg, "enable") == 1;
 	t->authentication = read_int(tpg, "attrib/authentication");
 	t->generate_node_acls = read_int(tpg, "attrib/generate_node_acls");
+	t->demo_mode_discovery = read_int(tpg, "attrib/demo_mode_discovery");
 	pathf(dir, sizeof(dir), "%s/lun", tpg);
 	int r = read_luns(dir, NULL, &t->luns, &t->n_luns);
 	if (r < 0)

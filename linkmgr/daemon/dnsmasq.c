@@ -69,6 +69,8 @@ int bl_dnsmasq_conf(const struct bl_dnsmasq_params *p, char **out)
 		return bad("server address", p->server);
 	if (c->boot_interface[0] && !bl_chars_ok(c->boot_interface, "._-"))
 		return bad("boot interface", c->boot_interface);
+	if (p->tftp_group && !bl_chars_ok(p->tftp_group, "_-"))
+		return bad("group", p->tftp_group);
 	/* paths were validated by the configuration loader; they must still not break a line */
 	const char *paths[] = { c->tftp_root, c->dnsmasq_dir, p->hook };
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
@@ -87,6 +89,9 @@ int bl_dnsmasq_conf(const struct bl_dnsmasq_params *p, char **out)
 		   "port=0\n"
 		   "log-dhcp\n",
 		c->path ? c->path : "built-in defaults", c->dnsmasq_dir);
+	if (p->tftp_group)
+		fprintf(f, "# client scripts are readable by this group only\n"
+			   "group=%s\n", p->tftp_group);
 	if (c->boot_interface[0])
 		fprintf(f, "interface=%s\nbind-dynamic\n", c->boot_interface);
 	fprintf(f, "enable-tftp\n"

@@ -27,6 +27,7 @@ struct bl_dnsmasq_params {
 	const char *server;		/* our address (dotted quad) */
 	int prefixlen;			/* of the server's subnet, for proxy mode */
 	const char *hook;		/* dhcp-script: linkmgr's path */
+	const char *tftp_group;		/* group=, or NULL for dnsmasq's default */
 };
 
 /* Called for each client left out (or partly left out) of a file, with the reason. */

@@ -3,7 +3,8 @@
  * Per client the object tree is: backstore core/user_<hba>/bl-<mac12> (control, enable) <-
  * target iscsi/<prefix>:target-<mac12>/<TPG> with lun/lun_0 (symlink to the backstore),
  * np/<ip>:<port>, acls/<prefix>:client-<mac12>/lun_0 (symlink to the TPG's lun_0),
- * attrib/authentication + acl auth/userid,password (CHAP), enable. configfs refuses to remove a
+ * attrib/authentication, generate_node_acls and demo_mode_discovery (ACL only, also for
+ * discovery) + acl auth/userid,password (CHAP), enable. configfs refuses to remove a
  * directory that still has links or user-made children, so teardown runs leaf first and a
  * backstore whose dev_config/size must change is rebuilt only after its LUN links are gone.
  *
@@ -266,6 +267,11 @@ static void plan_client(struct ctx *c, const struct bl_want *w, const char *key,
 	if (!has_tpg || t->generate_node_acls != 0)
 		emit(c, BL_OP_WRITE, key, "require ACLs", "0", false,
 		     "%s/attrib/generate_node_acls", tpg);
+	/* SendTargets discovery lists a target only to an initiator its ACL names (LIO lists
+	 * every target by default): a client cannot enumerate the room's disks */
+	if (!has_tpg || t->demo_mode_discovery != 0)
+		emit(c, BL_OP_WRITE, key, "hide from other initiators' discovery", "0", false,
+		     "%s/attrib/demo_mode_discovery", tpg);
 	if (!lun_ok) {
 		emit(c, BL_OP_MKDIR, key, "create LUN", NULL, false, "%s/lun/" BL_LUN0, tpg);
 		char target[96];

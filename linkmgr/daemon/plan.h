@@ -69,7 +69,7 @@ struct bl_lio_target {
 	char *iqn;
 	bool tpg;			/* its TPG (BL_TPG) exists */
 	bool enabled;
-	int authentication, generate_node_acls;	/* -1 unknown */
+	int authentication, generate_node_acls, demo_mode_discovery;	/* -1 unknown */
 	struct bl_lio_lun *luns;
 	size_t n_luns;
 	char **nps;			/* "IP:PORT" */

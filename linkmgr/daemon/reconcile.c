@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <pwd.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "decide.h"
@@ -64,6 +64,8 @@ void bl_mgr_free(struct bl_mgr *m)
 	free(m->gated);
 	m->gated = NULL;
 	m->n_gated = 0;
+	free(m->skipped);
+	m->skipped = NULL;
 }
 
 static ssize_t mac_index(char (*v)[18], size_t n, const char *mac)
@@ -183,6 +185,8 @@ static bool key_failed(const struct fail_ctx *f, const char *mac)
 /* Per-client working state of one pass. */
 struct item {
 	enum bl_ipxe_kind kind;
+	bool skip;			/* its rows failed their re-check: not served */
+	bool pending;			/* its backstore rebuild is recorded as pending */
 	bool vol, exists, renew;
 	int renew_rc, version;		/* result of the renewal */
 	char renew_err[256];
@@ -195,6 +199,8 @@ static enum bl_ipxe_kind decide(struct bl_mgr *m, const struct bl_link *l, struc
 	const struct bl_client *c = &l->client;
 	const struct bl_config *cfg = m->cfg;
 	snprintf(w->mac, sizeof(w->mac), "%s", c->mac);
+	if (it->skip)
+		return BL_IPXE_UNAVAILABLE;
 	if (!c->enabled)
 		return BL_IPXE_DISABLED;
 	if (cfg->chap) {
@@ -226,7 +232,9 @@ static enum bl_ipxe_kind decide(struct bl_mgr *m, const struct bl_link *l, struc
 	}
 	struct bl_decide d = bl_decide(&in);
 	it->renew = d.renew;
-	w->recreate = d.recreate;
+	/* a rebuild decided earlier that configfs never confirmed (failed, or linkmgr died):
+	 * tcmu-runner may still serve the replaced disk */
+	w->recreate = d.recreate || (c->rebuild_pending && it->exists);
 	return BL_IPXE_BOOT;
 }
 
@@ -337,6 +345,13 @@ static void finish_client(struct bl_mgr *m, const struct bl_link *l, struct bl_w
 	w->serve = true;
 	w->dev_config = loc->dev_config;
 	w->dev_size = loc->size;
+	/* durable before configfs is touched: cleared only when the apply confirms it */
+	if (w->recreate && !m->dry_run) {
+		it->pending = true;
+		if (!c->rebuild_pending && bl_db_set_rebuild_pending(m->db, c->mac, true) < 0)
+			say("client %s: cannot record its pending rebuild: %s", c->mac,
+			    bl_last_error());
+	}
 }
 
 static void warn_host(void *ctx, const char *mac, const char *why)
@@ -435,8 +450,15 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 	for (size_t i = 0; i < n; i++)
 		hosts[i] = (struct bl_dhcp_host){ links[i].client.mac, links[i].client.ip,
 						  links[i].client.hostname, kind[i] == BL_IPXE_BOOT };
+	/* Client scripts (CHAP secrets) readable by dnsmasq's group only, where it has one */
+	struct group *gr = getgrnam(BL_TFTP_GROUP);
+	gid_t gid = gr ? gr->gr_gid : (gid_t)-1;
+	if (!gr && n)
+		say("group " BL_TFTP_GROUP " does not exist (the package creates it): client "
+		    "scripts are world-readable");
 	struct bl_dnsmasq_params dp = { cfg, m->server, m->prefixlen,
-					m->hook ? m->hook : "/usr/sbin/linkmgr" };
+					m->hook ? m->hook : "/usr/sbin/linkmgr",
+					gr ? BL_TFTP_GROUP : NULL };
 	char *text = NULL;
 	int changed = 0, r;
 	if ((r = bl_dnsmasq_conf(&dp, &text)) < 0)
@@ -484,9 +506,7 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 		put_file(m, path, text, 0644);
 		free(text);
 	}
-	struct passwd *pw = getpwnam("dnsmasq");
-	gid_t gid = pw ? pw->pw_gid : (gid_t)-1;
-	mode_t fmode = pw ? 0640 : 0644, dmode = pw ? 0750 : 0755;
+	mode_t fmode = gr ? 0640 : 0644, dmode = gr ? 0750 : 0755;
 	for (size_t i = 0; i < n; i++) {
 		const struct bl_client *c = &links[i].client;
 		struct bl_ipxe_client ic = { c->mac, c->hostname, links[i].image_name, kind[i],
@@ -570,11 +590,60 @@ static void boot_files(struct bl_mgr *m, const struct bl_link *links, size_t n,
 		signal_dnsmasq(cfg, st);
 }
 
+/* Step 0: root acts only on rows that pass their re-check (bl_link_check: the database is
+ * the admin group's to write). A row whose MAC is malformed cannot even be named in configfs
+ * or the boot files: it is moved past the returned count (freed with the others) and nothing
+ * of it exists in this pass. Other bad rows stay, marked, and get the "cannot be served"
+ * script. Each reason is logged every pass, and an event the first time. */
+static size_t check_rows(struct bl_mgr *m, struct bl_link *links, size_t n, size_t *nbad,
+			 struct item *items, struct bl_reconcile_stats *st)
+{
+	char *now = NULL;
+	size_t len = 0, kept = 0;
+	FILE *f = open_memstream(&now, &len);
+	struct bl_link *bad = calloc(n + 1, sizeof(*bad));
+	size_t nb = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct bl_client *c = &links[i].client;
+		char mac[BL_MAC_LEN];
+		bool named = bl_mac_parse(c->mac, mac) == 0 && strcmp(mac, c->mac) == 0;
+		int r = links[i].problem ? bl_fail(-EBADMSG, "client %s: %s", c->mac,
+						   links[i].problem)
+					 : bl_link_check(m->cfg, &links[i]);
+		if (r < 0) {
+			char why[1024];
+			snprintf(why, sizeof(why), "%s: skipped", bl_last_error());
+			say("%s", why);
+			if (f)
+				fprintf(f, "%s\n", why);
+			if (!m->dry_run && !(m->skipped && strstr(m->skipped, why)))
+				bl_db_log_event(m->db, named ? c->mac : "database", "%s", why);
+			st->skipped++;
+		}
+		if (!named && bad) {
+			bad[nb++] = links[i];
+			continue;
+		}
+		if (kept != i)
+			links[kept] = links[i];
+		items[kept++].skip = r < 0;
+	}
+	for (size_t i = 0; i < nb; i++)
+		links[kept + i] = bad[i];
+	free(bad);
+	if (f && fclose(f) == 0) {
+		free(m->skipped);
+		m->skipped = now;
+	}
+	*nbad = nb;
+	return kept;
+}
+
 int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	struct bl_link *links = NULL;
-	size_t n = 0;
+	size_t n = 0, nbad = 0;
 	int r = bl_db_load_links(m->db, &links, &n);
 	if (r < 0) {
 		say("database: %s", bl_last_error());
@@ -599,6 +668,7 @@ int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 		r = -ENOMEM;
 		goto out;
 	}
+	n = check_rows(m, links, n, &nbad, items, st);
 	for (size_t i = 0; i < n; i++)
 		items[i].kind = decide(m, &links[i], &want[i], &items[i]);
 	if (!m->dry_run) {
@@ -629,9 +699,15 @@ int bl_reconcile(struct bl_mgr *m, struct bl_reconcile_stats *st)
 	} else {
 		bl_cfs_apply(&m->cfs, &plan, on_fail, &fc);
 		st->failures = fc.failures;
-		for (size_t i = 0; i < n; i++)
-			if (kind[i] == BL_IPXE_BOOT && key_failed(&fc, links[i].client.mac))
+		for (size_t i = 0; i < n; i++) {
+			const struct bl_client *c = &links[i].client;
+			if (kind[i] == BL_IPXE_BOOT && key_failed(&fc, c->mac))
 				kind[i] = BL_IPXE_UNAVAILABLE;
+			else if (kind[i] == BL_IPXE_BOOT && items[i].pending
+				 && bl_db_set_rebuild_pending(m->db, c->mac, false) < 0)
+				say("client %s: cannot record its rebuild: %s", c->mac,
+				    bl_last_error());
+		}
 	}
 	boot_files(m, links, n, kind, st);
 	if (!m->dry_run) {
@@ -649,7 +725,7 @@ out:
 	free(loc);
 	free(kind);
 	free(items);
-	bl_links_free(links, n);
+	bl_links_free(links, n + nbad);
 	return r;
 }
 
@@ -673,6 +749,9 @@ int bl_mgr_status_json(struct bl_mgr *m, char **out)
 		const struct bl_client *c = &links[i].client;
 		struct bl_cfs_status s;
 		uint64_t used = 0;
+		char canon[BL_MAC_LEN];
+		if (bl_mac_parse(c->mac, canon) < 0 || strcmp(canon, c->mac) != 0)
+			continue;	/* a damaged row names no configfs path (check_rows) */
 		char tiqn[BL_IQN_MAX] = "", iiqn[BL_IQN_MAX] = "";
 		bl_cfs_client_status(&m->cfs, &pp, c->mac, &s);
 		bl_storage_usage(m->cfg, c->mac, &used);

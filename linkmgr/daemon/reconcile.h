@@ -30,10 +30,14 @@ struct bl_mgr {
 	/* MACs whose logins stay refused (a boot on hold, see bootevent.h): no portal */
 	char (*gated)[18];
 	size_t n_gated;
+	/* why rows were skipped in the last pass, one per line: each is logged as an event once,
+	 * when it first appears */
+	char *skipped;
 };
 
 struct bl_reconcile_stats {
 	size_t clients, served, actions, failures;
+	size_t skipped;		/* rows that failed their re-check (bl_link_check) */
 	bool dnsmasq_reloaded, dnsmasq_conf_changed;
 };
 

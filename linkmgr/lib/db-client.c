@@ -182,6 +182,15 @@ int bl_db_set_booted_version(struct bl_db *db, const char *mac, int version)
 			  "excluded.updated", version, "recording the booted version");
 }
 
+int bl_db_set_rebuild_pending(struct bl_db *db, const char *mac, bool pending)
+{
+	return client_set(db, mac, "INSERT INTO observed (client_id, rebuild_pending, updated) "
+			  "SELECT id, ?1, strftime('%s') FROM clients WHERE mac = ?2 "
+			  "ON CONFLICT (client_id) DO UPDATE SET rebuild_pending = "
+			  "excluded.rebuild_pending, updated = excluded.updated", pending,
+			  "recording a pending rebuild");
+}
+
 int bl_db_client_update(struct bl_db *db, const struct bl_client *c)
 {
 	sqlite3_stmt *st;

@@ -21,6 +21,8 @@ void bl_links_free(struct bl_link *links, size_t n)
 		bl_client_clear(&l->client);
 		free(l->image_name);
 		free(l->base_path);
+		free(l->base_identity);
+		free(l->problem);
 		bl_layers_free(l->chain, l->n_chain);
 		if (l->building) {
 			bl_version_clear(l->building);
@@ -38,13 +40,19 @@ static int fill_link(struct bl_link *l, const struct bl_image *img, const struct
 
 	l->image_name = strdup(img->name);
 	l->base_path = strdup(img->path);
+	l->base_identity = img->identity ? strdup(img->identity) : NULL;
 	l->size = img->size;
 	l->current_version = img->current_version;
-	if (!l->image_name || !l->base_path)
+	if (!l->image_name || !l->base_path || (img->identity && !l->base_identity))
 		return bl_fail(-ENOMEM, "out of memory");
 	snprintf(what, sizeof(what), "image '%.80s'", img->name);
-	if ((r = db_chain_from(v, nv, img->current_version, what, &l->chain, &l->n_chain)) < 0)
-		return r;
+	if ((r = db_chain_from(v, nv, img->current_version, what, &l->chain, &l->n_chain)) < 0) {
+		/* a damaged version row spoils this image's links only */
+		if (r == -ENOMEM || !(l->problem = strdup(bl_last_error())))
+			return bl_fail(-ENOMEM, "out of memory");
+		l->chain = NULL;
+		l->n_chain = 0;
+	}
 	if (l->client.role == BL_ROLE_SUPER) {
 		for (size_t i = 0; i < nv; i++) {
 			if (v[i].state != BL_VERSION_BUILDING)

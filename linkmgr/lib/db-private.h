@@ -28,9 +28,10 @@ struct bl_db {
 		    "c.chap_user, c.chap_secret, c.role, " \
 		    "CASE WHEN o.disk_image_id = c.image_id THEN o.booted_version ELSE -1 END, " \
 		    "CASE WHEN c.reset_seq > COALESCE(o.reset_done, 0) THEN " \
-		    "(CASE WHEN c.reset_now THEN 2 ELSE 1 END) ELSE 0 END, c.created"
+		    "(CASE WHEN c.reset_now THEN 2 ELSE 1 END) ELSE 0 END, c.created, " \
+		    "COALESCE(o.rebuild_pending, 0)"
 #define CLIENTS "clients c LEFT JOIN observed o ON o.client_id = c.id"
-#define CLIENT_NCOLS 13
+#define CLIENT_NCOLS 14
 
 typedef int (*row_fn)(sqlite3_stmt *st, void *elem);
 

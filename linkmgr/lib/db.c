@@ -91,6 +91,10 @@ static const char *const migrations[] = {
 	"UPDATE clients SET reset_seq = (reset > 0), reset_now = (reset = 2);"
 	"ALTER TABLE clients DROP COLUMN booted_version;"
 	"ALTER TABLE clients DROP COLUMN reset;",
+	/* 4: a rebuild of the client's backstore that linkmgr decided (a new disk, a volatile
+	 * client's boot) stays pending until configfs confirms it: a failed or interrupted apply
+	 * is retried by the next pass, also after a crash */
+	"ALTER TABLE observed ADD COLUMN rebuild_pending INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == BL_DB_SCHEMA_VERSION,
@@ -530,6 +534,7 @@ static int read_client(sqlite3_stmt *st, int base, struct bl_client *c)
 	c->booted_version = sqlite3_column_int(st, base + 10);
 	c->reset = (enum bl_reset)sqlite3_column_int(st, base + 11);
 	c->created = sqlite3_column_int64(st, base + 12);
+	c->rebuild_pending = sqlite3_column_int(st, base + 13) != 0;
 	return 0;
 }
 

@@ -38,7 +38,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define BL_DB_SCHEMA_VERSION 3
+#define BL_DB_SCHEMA_VERSION 4
 
 struct bl_db;
 
@@ -81,6 +81,7 @@ struct bl_client {
 	int booted_version;	/* -1 = no overlay yet */
 	enum bl_reset reset;
 	int64_t created;
+	bool rebuild_pending;	/* observed: a backstore rebuild not yet confirmed by configfs */
 };
 
 /* One step of a layer chain, bottom (oldest) first. */
@@ -95,6 +96,7 @@ struct bl_link {
 	struct bl_client client;
 	char *image_name;
 	char *base_path;
+	char *base_identity;	/* as recorded at `image add` */
 	uint64_t size;
 	int current_version;
 	/* chain for current_version (layers 1..current following parents), bottom first */
@@ -102,6 +104,9 @@ struct bl_link {
 	size_t n_chain;
 	/* super client only: the version it is building (parent = current_version); else NULL */
 	struct bl_version *building;
+	/* set when the rows behind this link are damaged (a broken version chain): why it cannot
+	 * be served. The other links load regardless. */
+	char *problem;
 };
 
 struct bl_event {
@@ -152,6 +157,9 @@ int bl_db_load_links(struct bl_db *db, struct bl_link **out, size_t *n);
 void bl_links_free(struct bl_link *links, size_t n);
 /* linkmgr (re)created mac's overlay on `version`: records it and clears any reset request. */
 int bl_db_set_booted_version(struct bl_db *db, const char *mac, int version);
+/* linkmgr decided to rebuild mac's backstore (pending = true, before it applies it) or
+ * configfs confirmed the rebuild (false). */
+int bl_db_set_rebuild_pending(struct bl_db *db, const char *mac, bool pending);
 int bl_db_log_event(struct bl_db *db, const char *object, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Newest first; limit 0 = all. */

@@ -18,6 +18,9 @@
 #define BL_BOOTFILE_BIOS "undionly.kpxe"	/* chainloaded by a BIOS PXE ROM */
 #define BL_BOOTFILE_UEFI "ipxe.efi"		/* chainloaded by UEFI PXE firmware */
 #define BL_SCRIPT_DIR "bootlink"		/* iPXE scripts */
+/* The group dnsmasq runs as (the generated dnsmasq.conf says so when it exists; the packages'
+ * sysusers.d creates it): client scripts are readable by it only. */
+#define BL_TFTP_GROUP "bootlink-tftp"
 #define BL_SCRIPT_DISPATCH BL_SCRIPT_DIR "/boot.ipxe"	/* every iPXE runs this first */
 #define BL_SCRIPT_SUFFIX ".ipxe"
 /* "<mac12>.ipxe", a client's own script inside BL_SCRIPT_DIR */

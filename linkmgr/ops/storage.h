@@ -29,6 +29,11 @@ bool bl_storage_exists(const struct bl_config *cfg, const struct bl_link *l);
  * discarded): first link, reset, move to a new version. On success *version is the version it
  * now sits on. Errors name the client and the cause (bl_last_error()). */
 int bl_storage_renew(const struct bl_config *cfg, const struct bl_link *l, int *version);
+/* Re-checks a link's rows before root acts on them (linkcheck.c): the client's fields, and the
+ * base image and layers inside their directories, regular, with the recorded identity.
+ * Disabled clients only have their fields checked. 0 or -errno with a message naming the
+ * client and the cause. */
+int bl_link_check(const struct bl_config *cfg, const struct bl_link *l);
 /* Bytes the disk occupies; -ENOENT (and 0) if it does not exist. */
 int bl_storage_usage(const struct bl_config *cfg, const char *mac, uint64_t *bytes);
 

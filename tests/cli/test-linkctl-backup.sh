@@ -89,7 +89,7 @@ before=$(dbsum)
 expect 1 restore "$T/bk5"
 has "newer database refused" "$ERR" "newer"
 eq "live database untouched" "$(dbsum)" "$before"
-eq "live schema unchanged" "$(sqlite3 "$T/state/bootlink.db" 'PRAGMA user_version')" 3
+eq "live schema unchanged" "$(sqlite3 "$T/state/bootlink.db" 'PRAGMA user_version')" 4
 expect 1 restore "$T/nosuch"
 has "not a backup" "$ERR" "MANIFEST"
 # a manifest line trying to write outside

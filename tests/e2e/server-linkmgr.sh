@@ -53,6 +53,8 @@ done
 lc client list
 
 step "linkmgr daemon, dnsmasq on its files"
+# as the packages do: client scripts readable by dnsmasq's group only (it runs as nobody here)
+getent group bootlink-tftp >/dev/null || groupadd -r bootlink-tftp
 "$LINKMGR" --foreground 2>>"$OUT/linkmgr.log" &
 LMPID=$!
 for _ in $(seq 1 300); do [ -S /run/bootlink/linkmgr.sock ] && [ -f "$ST/dnsmasq/dnsmasq.conf" ] && break; sleep 0.1; done
@@ -64,6 +66,9 @@ hook=$(sed -n 's/^dhcp-script=//p' "$ST/dnsmasq/dnsmasq.conf")
 dnsmasq --conf-file="$ST/dnsmasq/dnsmasq.conf" --pid-file=/run/bootlink/dnsmasq.pid \
     --log-facility="$OUT/dnsmasq.log" || die "dnsmasq did not start: $(tail -3 "$OUT/dnsmasq.log" 2>/dev/null)"
 lc status || true
+for d in "$ST"/tftp/??-??-??-??-??-??; do
+    [ "$(stat -c %G:%a "$d")" = bootlink-tftp:750 ] || die "$d: not bootlink-tftp 0750: $(stat -c %G:%a "$d")"
+done
 
 ready
 step "serving; waiting for requests in $OUT"

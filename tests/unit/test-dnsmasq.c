@@ -78,7 +78,7 @@ static void test_full_mode_conf(void **state)
 	c->relay_ranges = relay;
 	c->n_relay_ranges = 1;
 	set(&c->boot_interface, "eth1");
-	struct bl_dnsmasq_params p = { c, "10.0.0.1", 24, "/usr/sbin/linkmgr" };
+	struct bl_dnsmasq_params p = { c, "10.0.0.1", 24, "/usr/sbin/linkmgr", NULL };
 	char *s;
 	assert_int_equal(bl_dnsmasq_conf(&p, &s), 0);
 	c->ranges = c->relay_ranges = NULL;
@@ -97,12 +97,15 @@ static void test_full_mode_conf(void **state)
 	/* isolation: each client's TFTP root is its own (tftp_root/aa-bb-..), unknown PCs get
 	 * nothing unless dhcp.serve_unknown says so */
 	assert_non_null(strstr(s, "\ntftp-unique-root=mac\n"));
+	assert_null(strstr(s, "group="));
 	assert_non_null(strstr(s, "\ndhcp-ignore=tag:!bl-known\n"));
 	assert_true(dnsmasq_accepts(s, NULL, NULL));
 	free(s);
 	c->serve_unknown = true;
+	p.tftp_group = "bootlink-tftp";
 	assert_int_equal(bl_dnsmasq_conf(&p, &s), 0);
 	assert_null(strstr(s, "dhcp-ignore"));
+	assert_non_null(strstr(s, "\ngroup=bootlink-tftp\n"));
 	assert_true(dnsmasq_accepts(s, NULL, NULL));
 	free(s);
 }
@@ -111,7 +114,7 @@ static void test_proxy_mode_conf(void **state)
 {
 	struct bl_config *c = *state;
 	c->dhcp_mode = BL_DHCP_PROXY;
-	struct bl_dnsmasq_params p = { c, "192.168.7.23", 24, "/usr/sbin/linkmgr" };
+	struct bl_dnsmasq_params p = { c, "192.168.7.23", 24, "/usr/sbin/linkmgr", NULL };
 	char *s;
 	assert_int_equal(bl_dnsmasq_conf(&p, &s), 0);
 	assert_non_null(strstr(s, "\ndhcp-range=192.168.7.0,proxy,255.255.255.0\n"));
@@ -135,7 +138,7 @@ static void test_hostile_conf_refused(void **state)
 {
 	struct bl_config *c = *state;
 	char *s = NULL;
-	struct bl_dnsmasq_params p = { c, "10.0.0.1\ndhcp-script=/tmp/x", 24, "/usr/sbin/linkmgr" };
+	struct bl_dnsmasq_params p = { c, "10.0.0.1\ndhcp-script=/tmp/x", 24, "/usr/sbin/linkmgr", NULL };
 	assert_int_equal(bl_dnsmasq_conf(&p, &s), -EINVAL);
 	p.server = "10.0.0.1";
 	set(&c->boot_interface, "eth0\nconf-file=/tmp/evil");
@@ -202,7 +205,7 @@ static void test_opts_file(void **state)
 		{ "52:54:00:00:00:01", NULL, NULL, true },
 		{ "52:54:00:00:00:02", NULL, NULL, false },
 	};
-	struct bl_dnsmasq_params p = { c, "10.0.0.1", 24, "/usr/sbin/linkmgr" };
+	struct bl_dnsmasq_params p = { c, "10.0.0.1", 24, "/usr/sbin/linkmgr", NULL };
 	char *s;
 	assert_int_equal(bl_dnsmasq_opts(&p, h, 2, &s), 0);
 	assert_non_null(strstr(s, "\noption:router,10.0.0.254\n"));

@@ -63,6 +63,7 @@ static void add_converged(struct bl_lio_state *st, const struct bl_want *w, cons
 	t->tpg = t->enabled = true;
 	t->authentication = w->chap_user ? 1 : 0;
 	t->generate_node_acls = 0;
+	t->demo_mode_discovery = 0;
 	t->luns = calloc(1, sizeof(*t->luns));
 	snprintf(buf, sizeof(buf), "bl-%s", m12);
 	t->luns[0] = lun("lun_0", buf, buf);
@@ -155,6 +156,15 @@ static void test_empty_to_full(void **state)
 	assert_string_equal(find(&pl, BL_OP_WRITE, p)->arg, "0");
 	for (size_t i = 0; i < pl.n; i++)
 		assert_null(strstr(pl.a[i].path, "/auth/"));
+	/* ACL-only, and not listed in another initiator's SendTargets discovery, before the
+	 * portal opens */
+	snprintf(p, sizeof(p), "%s/attrib/generate_node_acls", T);
+	assert_string_equal(find(&pl, BL_OP_WRITE, p)->arg, "0");
+	snprintf(p, sizeof(p), "%s/attrib/demo_mode_discovery", T);
+	const struct bl_action *disc = find(&pl, BL_OP_WRITE, p);
+	assert_non_null(disc);
+	assert_string_equal(disc->arg, "0");
+	assert_true(index_of(&pl, disc) < index_of(&pl, np));
 	/* both clients, equally many actions each */
 	assert_true(count_key(&pl, "525400123456") > 10);
 	assert_int_equal(count_key(&pl, "525400123456"), count_key(&pl, "525400abcdef"));
@@ -297,7 +307,8 @@ static void test_stray_owned_objects_removed(void **state)
 	st.n_bs = 1;
 	st.targets = calloc(1, sizeof(*st.targets));
 	st.targets[0] = (struct bl_lio_target){ .iqn = xstrdup(PREFIX ":old-name"),
-						.authentication = -1, .generate_node_acls = -1 };
+						.authentication = -1, .generate_node_acls = -1,
+						.demo_mode_discovery = -1 };
 	st.n_targets = 1;
 	struct bl_plan pl;
 	assert_int_equal(bl_plan_compute(&params, NULL, 0, &st, &pl), 0);

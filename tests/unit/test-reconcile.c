@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "blcow.h"
 #include "fake-configfs.h"
 #include "reconcile.h"
@@ -60,7 +62,9 @@ static int setup(void **state)
 	assert_int_equal(bl_config_load(p, &f->cfg), 0);
 	assert_int_equal(bl_db_open(f->cfg.db_path, BL_DB_CREATE, NULL, &f->db), 0);
 
-	snprintf(base, sizeof(base), "%s/base.img", f->dir);
+	snprintf(base, sizeof(base), "%s/images", f->dir);
+	mkdir(base, 0755);
+	snprintf(base, sizeof(base), "%s/images/base.img", f->dir);
 	int fd = open(base, O_CREAT | O_WRONLY, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 16 << 20), 0);
@@ -292,6 +296,153 @@ static void test_unavailable_client_does_not_stop_others(void **state)
 	free(script);
 }
 
+/* Adds image `name` on path (recorded with its identity as found) and client mac on it. */
+static void add_image_client(struct fx *f, const char *name, const char *path, const char *mac)
+{
+	struct blc_identity id;
+	char ids[80];
+	assert_int_equal(blc_identity_of(path, &id, NULL, 0), 0);
+	assert_true(blc_identity_format(&id, ids, sizeof(ids)) > 0);
+	struct bl_image img = { .name = (char *)name, .path = (char *)path, .identity = ids,
+				.size = 16 << 20 };
+	assert_int_equal(bl_db_image_add(f->db, &img), 0);
+	struct bl_client c = { .image_id = img.id, .mode = BL_MODE_PERSISTENT, .enabled = true,
+			       .chap_user = "pc-user", .chap_secret = "s3cret-Pass#1" };
+	strcpy(c.mac, mac);
+	assert_int_equal(bl_db_client_add(f->db, &c), 0);
+}
+
+static void make_file(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 16 << 20), 0);
+	close(fd);
+}
+
+static bool served(struct fx *f, const char *m12)
+{
+	return exists("%s/cfs/target/iscsi/" PREFIX ":target-%s/tpgt_1", f->dir, m12);
+}
+
+static bool has_event(struct fx *f, const char *needle)
+{
+	struct bl_event *ev;
+	size_t n;
+	bool found = false;
+	assert_true(bl_db_list_events(f->db, 0, &ev, &n) >= 0);
+	for (size_t i = 0; i < n; i++)
+		found |= strstr(ev[i].message, needle) != NULL;
+	bl_events_free(ev, n);
+	return found;
+}
+
+/* The admin group can write the database: root re-checks every row and serves none that
+ * names a file outside bootlink's directories, a non-regular or changed file, or a malformed
+ * MAC; it skips that row with an event and serves the others. */
+static void test_hostile_rows_are_skipped(void **state)
+{
+	struct fx *f = *state;
+	char p[512], q[512];
+	/* a file outside image_dir, registered directly (what sqlite3 would do) */
+	snprintf(p, sizeof(p), "%s/secret.img", f->dir);
+	make_file(p);
+	add_image_client(f, "outside", p, "52:54:00:00:00:03");
+	/* a symlink inside image_dir that points outside it */
+	snprintf(q, sizeof(q), "%s/images/link.img", f->dir);
+	assert_int_equal(symlink(p, q), 0);
+	add_image_client(f, "via-link", q, "52:54:00:00:00:04");
+	/* a file inside that changed after it was recorded */
+	snprintf(q, sizeof(q), "%s/images/changed.img", f->dir);
+	make_file(q);
+	add_image_client(f, "changed", q, "52:54:00:00:00:05");
+	assert_int_equal(truncate(q, 32 << 20), 0);
+	/* a row with a malformed MAC that would name configfs and TFTP paths */
+	snprintf(p, sizeof(p), "%s/bootlink.db", f->dir);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO clients (mac, image_id, mode, created) "
+				      "SELECT '../../../x', id, 'volatile', 0 FROM images "
+				      "WHERE name = 'win10'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+
+	struct bl_reconcile_stats st;
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.skipped, 4);
+	assert_int_equal(st.served, 2);
+	assert_true(served(f, "525400000001"));
+	assert_true(served(f, "525400000002"));
+	assert_false(served(f, "525400000003"));
+	assert_false(exists("%s/overlays/525400000003.ovl", f->dir));
+	assert_false(served(f, "525400000004"));
+	assert_false(served(f, "525400000005"));
+	assert_false(exists("%s/overlays/525400000004.ovl", f->dir));
+	/* each named, with the cause */
+	assert_true(has_event(f, "outside"));
+	assert_true(has_event(f, "not the file that was recorded"));
+	assert_true(has_event(f, "MAC '../../../x' is malformed"));
+	char *script = slurp("%s/tftp/52-54-00-00-00-03/bootlink/525400000003.ipxe", f->dir);
+	assert_non_null(script);
+	assert_non_null(strstr(script, "cannot be served"));
+	free(script);
+	assert_false(exists("%s/x", f->dir));
+	char *hosts = slurp("%s/dnsmasq/hosts", f->dir);
+	assert_null(strstr(hosts, "../"));
+	free(hosts);
+	/* a second pass logs no second event for the same rows */
+	struct bl_event *ev;
+	size_t n1, n2;
+	assert_true(bl_db_list_events(f->db, 0, &ev, &n1) >= 0);
+	bl_events_free(ev, n1);
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.skipped, 4);
+	assert_true(bl_db_list_events(f->db, 0, &ev, &n2) >= 0);
+	bl_events_free(ev, n2);
+	assert_int_equal(n1, n2);
+}
+
+/* A rebuild that configfs did not confirm stays pending in the database and is done by a
+ * later pass without a new boot event, also by a new linkmgr process (after a crash). */
+static void test_failed_rebuild_is_retried(void **state)
+{
+	struct fx *f = *state;
+	struct bl_reconcile_stats st;
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	/* a symlink left inside the backstore makes its rmdir fail, as configfs would */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/cfs/target/core/user_42/bl-525400000001/stuck", f->dir);
+	assert_int_equal(symlink("/", p), 0);
+	assert_int_equal(bl_mgr_note_boot(&f->m, M1), 0);	/* volatile: rebuild at boot */
+	assert_int_equal(bl_reconcile(&f->m, &st), 1);
+	assert_true(st.failures > 0);
+	struct bl_client c;
+	assert_int_equal(bl_db_client_get(f->db, M1, &c), 0);
+	assert_true(c.rebuild_pending);
+	bl_client_clear(&c);
+	/* linkmgr restarts; the obstacle is gone; no boot event: the rebuild happens now (a
+	 * rebuild removes the backstore's directory: the marker goes with it) */
+	assert_int_equal(unlink(p), 0);
+	char mark[512];
+	snprintf(mark, sizeof(mark), "%s/cfs/target/core/user_42/bl-525400000001/was-here", f->dir);
+	FILE *mf = fopen(mark, "w");
+	assert_non_null(mf);
+	fclose(mf);
+	bl_mgr_free(&f->m);
+	assert_int_equal(bl_mgr_init(&f->m, &f->cfg, f->db, &bl_fake_cfs_ops), 0);
+	strcpy(f->m.server, "10.0.0.1");
+	f->m.hook = "/usr/sbin/linkmgr";
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.failures, 0);
+	assert_false(exists("%s", mark));
+	assert_int_equal(bl_db_client_get(f->db, M1, &c), 0);
+	assert_false(c.rebuild_pending);
+	bl_client_clear(&c);
+	assert_true(served(f, "525400000001"));
+	/* confirmed: the next pass has nothing to do */
+	assert_int_equal(bl_reconcile(&f->m, &st), 0);
+	assert_int_equal(st.actions, 0);
+}
+
 static void test_status_json(void **state)
 {
 	struct fx *f = *state;
@@ -317,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unavailable_client_does_not_stop_others, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_rows_are_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_rebuild_is_retried, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,11 @@ expect "A's initiator sees A's LUN" inq $A12 $A12
 expect "B's initiator sees B's LUN" inq $B12 $B12
 expect "B's initiator is refused on A's target" refused inq $B12 $A12
 expect "an unknown initiator is refused" refused inq 000000000000 $A12
+# SendTargets discovery names a bootlink target only to the initiator of its ACL.
+targets() { iscsi-ls -i "$P:client-$1" "iscsi://$PORTAL_IP" 2>&1 | sed -n "s/^Target:\($P:target-[0-9a-f]*\) .*/\1/p" | sort | tr '\n' ' '; }
+expect "discovery as A lists A's target only" [ "$(targets $A12)" = "$P:target-$A12 " ]
+expect "discovery as B lists B's target only" [ "$(targets $B12)" = "$P:target-$B12 " ]
+expect "discovery as an unknown initiator lists no bootlink target" [ -z "$(targets 000000000000)" ]
 expect "A reads its image's data through the overlay" \
     cmp <("$BL_IO" -i "$P:client-$A12" "iscsi://$PORTAL_IP/$P:target-$A12/0" read 0 2048) <(head -c 1048576 "$ST/images/base.img")
 

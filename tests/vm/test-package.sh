@@ -123,8 +123,14 @@ expect "TFTP serves ipxe's undionly.kpxe" cmp "$OUT/undionly.kpxe" /usr/lib/ipxe
 # picks by the asker's MAC; a fetch from here has no MAC and must not find it.
 own="$STATE/tftp/${M1//:/-}/bootlink/$M1_12.ipxe"
 expect "the client's script in its own root sanboots its target" grep -qF "$T1" "$own"
-expect "user dnsmasq can read it (group dnsmasq, 0640)" runuser -u dnsmasq -- grep -qF "$T1" "$own"
-expect "nobody else can" bash -c "[ \$(stat -c %a '$own') = 640 ]"
+expect "the package created group bootlink-tftp" getent group bootlink-tftp
+expect "dnsmasq.conf runs dnsmasq as that group" grep -qx "group=bootlink-tftp" "$conf"
+expect "the script is root:bootlink-tftp 0640" [ "$(stat -c %U:%G:%a "$own")" = root:bootlink-tftp:640 ]
+expect "user dnsmasq in group bootlink-tftp can read it" \
+    setpriv --reuid=dnsmasq --regid=bootlink-tftp --clear-groups grep -qF "$T1" "$own"
+denied() { local out; if out=$("$@" 2>&1 >/dev/null); then return 1; fi; [[ $out == *"Permission denied"* ]]; }
+expect "user dnsmasq in its own group is denied" \
+    denied setpriv --reuid=dnsmasq --regid=nogroup --clear-groups cat "$own"
 rm -f "$OUT/client.ipxe"
 curl -s -o "$OUT/client.ipxe" "tftp://127.0.0.1/bootlink/$M1_12.ipxe" || true
 expect "TFTP does not serve a client's script to another asker" [ ! -s "$OUT/client.ipxe" ]
