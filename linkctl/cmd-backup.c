@@ -16,24 +16,55 @@ static int flag_opt(int c, const char *arg, void *ctx)
 	return 0;
 }
 
+/* What backup says about a client on the way (a running client left out, or copied live). */
+static void backup_note(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "linkctl: %s\n", line);
+}
+
+struct backup_opts {
+	bool overlays;
+	unsigned flags;
+};
+
+static int backup_opt(int c, const char *arg, void *ctx)
+{
+	struct backup_opts *b = ctx;
+	(void)arg;
+	if (c == 'o')
+		b->overlays = true;
+	else
+		b->flags |= c == 'O' ? BL_BACKUP_OFFLINE_ONLY : BL_BACKUP_FORCE;
+	return 0;
+}
+
 int cmd_backup(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "overlays", no_argument, NULL, 'o' },
+					      { "offline-only", no_argument, NULL, 'O' },
+					      { "force", no_argument, NULL, 'f' },
 					      { 0, 0, 0, 0 } };
-	static const char usage[] = "DIR [--overlays]";
+	static const char usage[] = "DIR [--overlays [--offline-only | --force]]";
 	struct bl_backup m;
-	bool overlays = false;
+	struct backup_opts bo = { 0 };
 	int first, r;
 
 	if ((r = parse_args(argc, argv, "backup", usage,
 			    "Backs up, while everything runs, the database (consistent snapshot), every "
 			    "image file and\nversion layer (sparse, with checksums), the configuration "
-			    "and, with --overlays, the\npersistent clients' overlays. DIR must not exist "
-			    "or be empty.", opts, flag_opt, &overlays, 1, &first)) != ARGS_OK)
+			    "and, with --overlays, the\npersistent clients' overlays, each from a "
+			    "snapshot (reflink). Where the filesystem has\nnone, a running client's "
+			    "overlay is refused: --offline-only leaves it out, --force copies\nit as it "
+			    "changes. DIR must not exist or be empty.", opts, backup_opt, &bo, 1,
+			    &first)) != ARGS_OK)
 		return r;
+	if (bo.flags == (BL_BACKUP_OFFLINE_ONLY | BL_BACKUP_FORCE))
+		return usage_error("backup", usage, "--offline-only and --force exclude each other");
 	if (cli_db(cli))
 		return EXIT_FAILED;
-	if (bl_op_backup(&cli->ops, argv[first], overlays, &m) < 0) {
+	cli->ops.note = backup_note;
+	if (bl_op_backup(&cli->ops, argv[first], bo.overlays, bo.flags, &m) < 0) {
 		bl_backup_free(&m);
 		return fail_last(cli);
 	}

@@ -450,6 +450,46 @@ int bl_db_file_schema(const char *path)
 	return v;
 }
 
+int bl_db_differs(struct bl_db *db, const char *other)
+{
+	/* what admins asked for, compared row by row; observed state and events may differ */
+	static const char *const tables[] = { "images", "versions", "clients" };
+	sqlite3_stmt *st;
+	char sql[512];
+	int r = 0;
+
+	if (bl_db_file_schema(other) != user_version(db->h))
+		return 1;
+	if ((r = db_prep(db, &st, "SELECT (SELECT count(*) FROM images) + "
+			 "(SELECT count(*) FROM clients)")) < 0)
+		return r;
+	r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (r < 0)
+		return FAIL(db, "counting rows");
+	if (r == 0)
+		return -ENODATA;	/* nothing in it: a fresh server */
+	if ((r = db_prep(db, &st, "ATTACH DATABASE ? AS other")) < 0)
+		return r;
+	db_bind_text(st, 1, other);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : FAIL(db, "reading the other database");
+	sqlite3_finalize(st);
+	for (size_t i = 0; r == 0 && i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT EXISTS (SELECT * FROM main.%1$s EXCEPT SELECT * "
+			 "FROM other.%1$s) OR EXISTS (SELECT * FROM other.%1$s EXCEPT SELECT * "
+			 "FROM main.%1$s)", tables[i]);
+		if ((r = db_prep(db, &st, sql)) < 0)
+			break;
+		r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 :
+			FAIL(db, "comparing with the other database");
+		sqlite3_finalize(st);
+		if (r == 1)
+			break;
+	}
+	sqlite3_exec(db->h, "DETACH DATABASE other", NULL, NULL, NULL);
+	return r;
+}
+
 /* ---- row readers ---- */
 
 

@@ -141,6 +141,9 @@ int bl_db_backup_to(struct bl_db *db, const char *path);
 int bl_db_copy_file(const char *src, const char *dst);
 /* The schema version of a database file, read without changing it; <0 if unreadable. */
 int bl_db_file_schema(const char *path);
+/* Does the database file `other` hold other images, versions or clients than db? 1 yes (also
+ * for another schema), 0 no, -ENODATA when db has no image and no client (a fresh server). */
+int bl_db_differs(struct bl_db *db, const char *other);
 
 /* Explicit transactions for multi-step changes (linkctl's image commit/rename). begin takes the
  * write lock at once (BEGIN IMMEDIATE). The single-call writers below each run in their own

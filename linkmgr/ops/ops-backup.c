@@ -3,8 +3,9 @@
  * Backup runs while everything runs: the database is copied with SQLite's online backup API (a
  * consistent snapshot), and the file list comes from that snapshot. Base images and committed
  * layers never change once recorded, so copying them live is safe. Persistent overlays
- * (--overlays) of running clients are copied as they are at that moment, like a disk after a
- * power cut: the engine's crash guarantees make that a valid overlay.
+ * (--overlays) are copied from a reflink snapshot, one instant like a disk after a power cut
+ * (the engine's crash guarantees make that a valid overlay); where the filesystem has no
+ * reflink, a running client's overlay is refused (see backup_overlay).
  *
  * Files are copied sparse (holes stay holes) with their mtime, which is part of a base
  * image's identity. Each file's checksum is SHA-256 (OpenSSL's libcrypto) over its size and
@@ -19,10 +20,14 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -202,6 +207,68 @@ static int backup_file(const char *dir, const char *rel, const char *src, struct
 	return copy_sum(src, dst, e);
 }
 
+/* A persistent overlay: copied from a reflink snapshot made next to it (one instant, like a
+ * disk after a power cut, which the engine's crash guarantees make a valid overlay). Where
+ * the filesystem cannot snapshot (ext4: no reflink), a running client's overlay copied front
+ * to back could hold a later flushed write without an earlier one: refused unless the caller
+ * allows it (force); *running is set when that happened. Returns 1 when skipped. */
+static void tell(struct bl_ops *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tell(struct bl_ops *o, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (o->note)
+		o->note(o->ctx, line);
+}
+
+static int backup_overlay(struct bl_ops *o, const char *dir, const char *rel, const char *ovl,
+			  const char *mac, unsigned flags, struct manifest *m)
+{
+	char snap[PATH_MAX + 32];
+	snprintf(snap, sizeof(snap), "%s.backup-%d", ovl, (int)getpid());
+	unlink(snap);	/* ours from a crashed run (same pid); never followed: O_EXCL below */
+	int in = open(ovl, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return bl_fail(-errno, "client %s: overlay %s: %s", mac, ovl, strerror(errno));
+	int out = open(snap, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = out < 0 ? -errno : ioctl(out, FICLONE, in) < 0 ? -errno : 0;
+	close(in);
+	if (out >= 0)
+		close(out);
+	if (r == 0) {
+		r = backup_file(dir, rel, snap, m);
+		if (r == 0) {	/* the manifest names the overlay, not the snapshot */
+			free(m->e[m->n - 1].orig);
+			if (!(m->e[m->n - 1].orig = strdup(ovl)))
+				r = bl_fail(-ENOMEM, "out of memory");
+		}
+		unlink(snap);
+		return r;
+	}
+	if (out >= 0)
+		unlink(snap);
+	int on = ops_online(o, mac);
+	if (on == 0 || (flags & BL_BACKUP_FORCE)) {
+		if (on != 0)
+			tell(o, "client %s %s: its overlay is copied as it changes (--force)", mac,
+				on > 0 ? "is running" : "may be running (linkmgr cannot tell)");
+		return backup_file(dir, rel, ovl, m);
+	}
+	if (flags & BL_BACKUP_OFFLINE_ONLY) {
+		tell(o, "client %s %s: its overlay is not in the backup (--offline-only)", mac,
+			on > 0 ? "is running" : "may be running");
+		return 1;
+	}
+	return bl_fail(-EBUSY, "client %s %s and %s cannot snapshot its overlay (%s): a copy "
+		       "now could hold a later write without an earlier one; stop the client, or "
+		       "--offline-only to leave running clients out, or --force to copy anyway",
+		       mac, on > 0 ? "is running" : "may be running (linkmgr is not there to say)",
+		       o->cfg->overlay_dir, strerror(-r));
+}
+
 static int write_manifest(const char *dir, const struct manifest *m)
 {
 	char tmp[PATH_MAX + 32], fin[PATH_MAX + 32];
@@ -222,7 +289,8 @@ static int write_manifest(const char *dir, const struct manifest *m)
 	return 0;
 }
 
-int bl_op_backup(struct bl_ops *o, const char *in, bool overlays, struct bl_backup *m)
+int bl_op_backup(struct bl_ops *o, const char *in, bool overlays, unsigned flags,
+		 struct bl_backup *m)
 {
 	char dir[PATH_MAX], p[2 * PATH_MAX + 64], rel[2 * PATH_MAX];
 	struct bl_db *snap = NULL;
@@ -288,7 +356,8 @@ int bl_op_backup(struct bl_ops *o, const char *in, bool overlays, struct bl_back
 				    access(ovl, F_OK) < 0)
 					continue;
 				snprintf(rel, sizeof(rel), "files/overlays/%s", strrchr(ovl, '/') + 1);
-				r = backup_file(dir, rel, ovl, m);
+				r = backup_overlay(o, dir, rel, ovl, cl[i].mac, flags, m);
+				r = r > 0 ? 0 : r;
 			}
 			bl_clients_free(cl, nc);
 		}
@@ -365,6 +434,41 @@ static int restore_file(const char *src, const char *dst)
 	return r;
 }
 
+/* Where a backup may put a file: its kind's directory (by its name in the backup), lexically
+ * and after resolving what exists of the path, so that neither a forged MANIFEST line nor a
+ * symlink planted in a directory sends root's write elsewhere. */
+static int dest_allowed(const struct bl_config *cfg, const char *bk, const struct entry *e)
+{
+	static const struct { const char *prefix; size_t off; } kinds[] = {
+		{ "files/images/", offsetof(struct bl_config, image_dir) },
+		{ "files/layers/", offsetof(struct bl_config, layer_dir) },
+		{ "files/overlays/", offsetof(struct bl_config, overlay_dir) },
+	};
+	const char *dir = NULL;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && !dir; i++)
+		if (!strncmp(e->rel, kinds[i].prefix, strlen(kinds[i].prefix)))
+			dir = *(char *const *)((const char *)cfg + kinds[i].off);
+	if (!dir)
+		return bl_fail(-EPERM, "backup %s: %s is no file bootlink restores; nothing was "
+			       "restored", bk, e->rel);
+	size_t n = strlen(dir);
+	if (strncmp(e->orig, dir, n) || e->orig[n] != '/')
+		return bl_fail(-EPERM, "backup %s: %s would be restored to %s, outside %s; nothing "
+			       "was restored", bk, e->rel, e->orig, dir);
+	char up[PATH_MAX], real[PATH_MAX];
+	snprintf(up, sizeof(up), "%s", e->orig);
+	for (char *s = strrchr(up, '/'); s && (size_t)(s - up) >= n; s = strrchr(up, '/')) {
+		*s = '\0';
+		if (access(up, F_OK) == 0) {
+			if (bl_path_within("restored file's directory", up, dir, real) < 0)
+				return bl_fail(-EPERM, "backup %s: %s; nothing was restored", bk,
+					       bl_last_error());
+			break;
+		}
+	}
+	return 0;
+}
+
 int bl_op_restore(struct bl_ops *o, const char *in, bool force, const char *conf_dst,
 		  struct bl_backup *m, struct bl_db **db)
 {
@@ -402,7 +506,20 @@ int bl_op_restore(struct bl_ops *o, const char *in, bool force, const char *conf
 			goto out;
 		}
 	}
-	/* 2. destinations: equal ones are skipped, differing ones need --force */
+	/* 2. destinations: only inside bootlink's directories; equal ones are skipped,
+	 * differing ones need --force, the live database too */
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(m->e[i].rel, "linkmgr.conf") && strcmp(m->e[i].orig, "-") &&
+		    (r = dest_allowed(o->cfg, dir, &m->e[i])) < 0)
+			goto out;
+	}
+	snprintf(p, sizeof(p), "%s/bootlink.db", dir);
+	if (!force && (r = bl_db_differs(*db, p)) != 0 && r != -ENODATA) {
+		r = r < 0 ? r : bl_fail(-EEXIST, "database %s holds other images or clients than the "
+					"backup's; nothing was restored (--force replaces it)",
+					bl_db_path(*db));
+		goto out;
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		struct entry now;
 		const char *dst = !strcmp(m->e[i].rel, "linkmgr.conf") ? conf_dst : m->e[i].orig;

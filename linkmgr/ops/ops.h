@@ -97,7 +97,14 @@ struct bl_backup {
 /* Backs up, while everything runs, the database (a consistent snapshot), every image file and
  * version layer, the configuration and, with overlays, the persistent clients' overlays into
  * dir (which must not exist or be empty); MANIFEST last. out lists the files. */
-int bl_op_backup(struct bl_ops *o, const char *dir, bool overlays, struct bl_backup *out);
+/* Overlays are snapshotted (reflink); where that is impossible a running client's overlay is
+ * refused (-EBUSY, naming it) unless one of: */
+enum {
+	BL_BACKUP_OFFLINE_ONLY = 1,	/* leave running clients' overlays out (said in ops_say) */
+	BL_BACKUP_FORCE = 2,		/* copy them anyway, as they change */
+};
+int bl_op_backup(struct bl_ops *o, const char *dir, bool overlays, unsigned flags,
+		 struct bl_backup *out);
 /* Restores: verifies every checksum first, refuses a newer schema, puts back files that are
  * missing (and differing ones with force), the configuration (conf_dst, or conf_dst.restored
  * if one exists and differs), then the database, which *db is reopened on. */
