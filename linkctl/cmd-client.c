@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "ops.h"
@@ -36,7 +37,29 @@ static const char *image_name(struct cli *cli, int64_t id, struct bl_image *img)
 struct add_opts {
 	const char *image, *name, *ip, *mode, *chap_user, *chap_secret;
 	bool disabled;
+	char secret[128];	/* read from --chap-secret-file */
 };
+
+/* A secret from a file ("-": standard input) rather than argv, which every local user sees
+ * in ps. Its first line; a file others can read is refused (it would leak the same way). */
+static int read_secret(const char *path, char *out, size_t len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	struct stat st;
+	if (!f)
+		return bl_fail(-errno, "CHAP secret file %s: %s", path, strerror(errno));
+	int r = 0;
+	if (f != stdin && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0007))
+		r = bl_fail(-EPERM, "CHAP secret file %s: readable by every user (mode %04o); "
+			    "chmod 0600 it", path, (unsigned)(st.st_mode & 07777));
+	else if (!fgets(out, (int)len, f))
+		r = bl_fail(-ENODATA, "CHAP secret file %s: empty", path);
+	else
+		out[strcspn(out, "\r\n")] = '\0';
+	if (f != stdin)
+		fclose(f);
+	return r;
+}
 
 static int add_opt(int c, const char *arg, void *ctx)
 {
@@ -48,6 +71,13 @@ static int add_opt(int c, const char *arg, void *ctx)
 	case 'm': o->mode = arg; break;
 	case 'u': o->chap_user = arg; break;
 	case 's': o->chap_secret = arg; break;
+	case 'S':
+		if (read_secret(arg, o->secret, sizeof(o->secret)) < 0) {
+			fprintf(stderr, "linkctl: %s\n", bl_last_error());
+			return -1;
+		}
+		o->chap_secret = o->secret;
+		break;
 	case 'd': o->disabled = true; break;
 	}
 	return 0;
@@ -60,6 +90,7 @@ static const struct option add_options[] = {
 	{ "mode", required_argument, NULL, 'm' },
 	{ "chap-user", required_argument, NULL, 'u' },
 	{ "chap-secret", required_argument, NULL, 's' },
+	{ "chap-secret-file", required_argument, NULL, 'S' },
 	{ "disabled", no_argument, NULL, 'd' },
 	{ 0, 0, 0, 0 },
 };
@@ -67,7 +98,7 @@ static const struct option add_options[] = {
 static int client_add(struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] = "MAC --image NAME [--name HOST] [--ip ADDR] "
-				    "[--mode volatile|persistent] [--chap-user U --chap-secret S] "
+				    "[--mode volatile|persistent] [--chap-user U --chap-secret-file F|-] "
 				    "[--disabled]";
 	struct add_opts o = { 0 };
 	enum bl_mode mode;
@@ -76,14 +107,15 @@ static int client_add(struct cli *cli, int argc, char **argv)
 	if ((r = parse_args(argc, argv, "client add", usage,
 			    "Links a client's MAC (any spelling) to an image. Volatile clients start "
 			    "clean at each boot;\npersistent ones keep their changes. CHAP credentials "
-			    "are generated unless given.", add_options, add_opt, &o, 1, &first)) != ARGS_OK)
+			    "are generated unless given: the secret\nfrom --chap-secret-file (its first line; \"-\" "
+			    "reads standard input; --chap-secret S\nputs it where `ps` shows it).", add_options, add_opt, &o, 1, &first)) != ARGS_OK)
 		return r;
 	if (!o.image)
 		return usage_error("client add", usage, "--image is required");
 	if (o.mode && bl_mode_parse(o.mode, &mode) < 0)
 		return usage_error("client add", usage, "--mode must be volatile or persistent");
 	if (!o.chap_user != !o.chap_secret)
-		return usage_error("client add", usage, "--chap-user and --chap-secret go together");
+		return usage_error("client add", usage, "--chap-user and a CHAP secret go together");
 	struct bl_client_fields f = { .hostname = o.name, .ip = o.ip, .chap_user = o.chap_user,
 				      .chap_secret = o.chap_secret, .mode = o.mode ? &mode : NULL,
 				      .disabled = o.disabled };
@@ -372,10 +404,11 @@ static int client_set(struct cli *cli, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "chap-user", required_argument, NULL, 'u' },
 		{ "chap-secret", required_argument, NULL, 's' },
+		{ "chap-secret-file", required_argument, NULL, 'S' },
 		{ 0, 0, 0, 0 },
 	};
 	static const char usage[] = "MAC [--name HOST|\"\"] [--ip ADDR|\"\"] "
-				    "[--mode volatile|persistent] [--chap-user U] [--chap-secret S]";
+				    "[--mode volatile|persistent] [--chap-user U] [--chap-secret-file F|-]";
 	struct add_opts o = { 0 };
 	enum bl_mode mode;
 	int first, r;

@@ -292,6 +292,27 @@ static int precreate(const char *path, const char *group)
 	return 0;
 }
 
+/* An existing file that others can read exposes every CHAP secret: its owner tightens it
+ * (with its -wal and -shm, which SQLite makes with the same mode); anyone else is refused. */
+static int check_mode(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		char p[PATH_MAX + 8];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		if (lstat(p, &st) < 0 || !(st.st_mode & 0007))
+			continue;
+		if (!S_ISREG(st.st_mode))
+			return bl_fail(-EPERM, "database %s: not a regular file", p);
+		if (st.st_uid != geteuid() || chmod(p, st.st_mode & 0770) < 0)
+			return bl_fail(-EPERM, "database %s: other users can read it (mode %04o), and "
+				       "with it every CHAP secret; chmod o-rwx %s", p,
+				       (unsigned)(st.st_mode & 07777), p);
+	}
+	return 0;
+}
+
 int bl_db_open(const char *path, int flags, const char *group, struct bl_db **out)
 {
 	struct bl_db *db = calloc(1, sizeof(*db));
@@ -312,6 +333,8 @@ int bl_db_open(const char *path, int flags, const char *group, struct bl_db **ou
 				goto fail;
 		}
 	}
+	if ((r = check_mode(path)) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
 		r = db->h ? FAIL(db, "opening") : bl_fail(-ENOMEM, "database %s: out of memory",
 							  path);

@@ -93,6 +93,17 @@ expect 1 client add 52:54:00:aa:00:09 --image 'win10;rm'
 has "bad image name" "$ERR" "image name"
 expect 1 client add 52:54:00:aa:00:09 --image nosuch
 has "unknown image" "$ERR" "not found"
+# a secret from a file or stdin, never in argv (ps shows argv to every user)
+sdb() { sqlite3 "$T/state/bootlink.db" "SELECT chap_secret FROM clients WHERE mac='$1'"; }
+printf 'Filed-secret-1\n' > "$T/secret" && chmod 0600 "$T/secret"
+expect 0 client add 52:54:00:aa:00:0a --image win10 --chap-user filed --chap-secret-file "$T/secret"
+eq "secret from a 0600 file" "$(sdb 52:54:00:aa:00:0a)" Filed-secret-1
+OUT=$(printf 'Stdin-secret-22\n' | lc client set 52:54:00:aa:00:0a --chap-secret-file - 2>&1) && ok || bad "secret from stdin: $OUT"
+eq "secret from stdin" "$(sdb 52:54:00:aa:00:0a)" Stdin-secret-22
+chmod 0644 "$T/secret"
+expect 2 client set 52:54:00:aa:00:0a --chap-secret-file "$T/secret"
+has "a world-readable secret file is refused" "$ERR" "readable by every user (mode 0644); chmod 0600 it"
+eq "...and the secret is unchanged" "$(sdb 52:54:00:aa:00:0a)" Stdin-secret-22
 expect 1 client add 52:54:00:aa:00:09 --image win10 --chap-user u --chap-secret short
 has "chap secret rule" "$ERR" "12 to 16"
 expect 1 client add 52:54:00:aa:00:09 --image win10 --chap-user 'u"x' --chap-secret abcdefghijkl

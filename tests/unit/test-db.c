@@ -111,6 +111,29 @@ static void admin_group_mode(void **state)
 	assert_int_equal(access(path, F_OK), -1);	/* nothing left behind */
 }
 
+/* An existing database that others can read (copied with cp, made by sqlite3 under umask
+ * 022) is tightened by its owner at open; anyone else is refused, naming the mode. */
+static void readable_database_tightened(void **state)
+{
+	struct fx *f = *state;
+	struct bl_db *db;
+	struct stat st;
+	bl_db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(chmod(f->path, 0644), 0);
+	assert_int_equal(bl_db_open(f->path, 0, NULL, &db), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	bl_db_close(db);
+	/* not ours: refused */
+	assert_int_equal(chmod(f->path, 0604), 0);
+	assert_int_equal(chown(f->path, 65534, (gid_t)-1), 0);
+	assert_int_equal(bl_db_open(f->path, 0, NULL, &db), -EPERM);
+	assert_non_null(strstr(bl_last_error(), "other users can read it (mode 0604)"));
+	assert_int_equal(chown(f->path, 0, (gid_t)-1), 0);
+	assert_int_equal(bl_db_open(f->path, 0, NULL, &f->db), 0);
+}
+
 static void images_crud(void **state)
 {
 	struct fx *f = *state;
@@ -545,6 +568,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(schema_and_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(admin_group_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(readable_database_tightened, setup, teardown),
 		cmocka_unit_test_setup_teardown(images_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(clients_and_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(versions_workflow, setup, teardown),

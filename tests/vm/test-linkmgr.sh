@@ -105,6 +105,33 @@ expect "exactly B's objects were removed, nothing added" only_b_removed "$before
 expect "A still serves" inq $A12 $A12 'pc01%Secret-pc01-xy@'
 expect "B's iPXE script is gone" test ! -e "$ST/tftp/${B//:/-}"
 
+step "an admin-group member who edits the database cannot make root serve a file elsewhere"
+# The packaged model: the database is root:bootlink 0660 (admins run linkctl); while the daemon
+# has it open, its -wal and -shm files exist with the same owner and mode, so a member of the
+# group can write any row with sqlite3. linkmgr (root) re-checks every row before acting.
+DB=$ST/bootlink.db
+getent group bootlink >/dev/null || groupadd -r bootlink
+id pupil >/dev/null 2>&1 || useradd -M -N -g nogroup -G bootlink pupil
+chgrp bootlink "$DB" && chmod 0660 "$DB"
+sqlite3 "$DB" "SELECT count(*) FROM clients" ".system sleep 120" >/dev/null & holder=$!   # as the daemon would
+for _ in $(seq 50); do [ -e "$DB-shm" ] && break; sleep 0.1; done
+chgrp bootlink "$DB"-* && chmod 0660 "$DB"-*
+head -c 33554432 /dev/urandom > /root/secret.img
+as_pupil() { setpriv --reuid=pupil --regid=nogroup --init-groups "$@"; }
+expect "the group member can write the database (the threat is real)" \
+    as_pupil sqlite3 "$DB" "UPDATE images SET path = '/root/secret.img' WHERE name = 'win10'"
+expect "linkmgr --once still succeeds" lm --once
+expect "linkmgr refused A's row, naming the path outside the image directory" \
+    grep -q "client $A: base image '/root/secret.img'.*outside $ST/images: skipped" "$OUT/linkmgr.log"
+expect "the refusal is in the event log" bash -c "'$LINKCTL' --config '$CONF' events | grep -q 'outside $ST/images'"
+expect "A is not served on it" test ! -e "$CFS/iscsi/$P:target-$A12"
+expect "no backstore names the file" refused grep -rqs secret.img "$CFS"/core/user_42/
+expect "the script tells A's PC it cannot be served" grep -q "cannot be served" "$ST/tftp/${A//:/-}/bootlink/$A12.ipxe"
+as_pupil sqlite3 "$DB" "UPDATE images SET path = '$ST/images/base.img' WHERE name = 'win10'"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+expect "the row put back: A is served again" lm --once
+expect "A reads through its overlay again" inq $A12 $A12 'pc01%Secret-pc01-xy@'
+
 step "a fresh configfs (server reboot) is rebuilt"
 t=$CFS/iscsi/$P:target-$A12/tpgt_1
 echo 0 > "$t/enable"
