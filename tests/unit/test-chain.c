@@ -903,8 +903,12 @@ static void model_run(uint64_t seed, size_t bsize, uint32_t cluster)
 static void test_model(void **state)
 {
 	const char *env = getenv("BLC_MODEL_SEEDS");
-	uint64_t seeds = env ? strtoull(env, NULL, 10) : 200;
+	char *end = NULL;
+	uint64_t seeds = env ? strtoull(env, &end, 10) : 200;
 	(void)state;
+	/* a check that ran no sequence would pass for the wrong reason */
+	if (env && (!*env || *end || seeds == 0))
+		fail_msg("BLC_MODEL_SEEDS='%s': needs a positive number of seeds", env);
 
 	for (uint64_t s = 1; s <= seeds; s++)
 		model_run(s, s % 4 == 0 ? 4096 : 512, s % 7 == 0 ? 65536 : s % 5 == 0 ? 16384

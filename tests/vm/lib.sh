@@ -17,6 +17,15 @@ not_ok() { _failures=$((_failures + 1)); echo "not ok - $*"; }
 # expect DESCRIPTION COMMAND...: a check that counts and carries on.
 expect() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 # finish: the plain summary line, and the exit status.
+# login_refused_with STATUS CMD...: CMD (an iSCSI client) fails, and because the target refused
+# the login with STATUS as libiscsi names it ("Authentication failure": CHAP; "Authorization
+# failure": no ACL for the initiator), not for any other reason (a portal that is down).
+login_refused_with() {
+    local want=$1 out; shift
+    out=$("$@" 2>&1) && return 1
+    echo "$out" >> "$OUT/refused-logins.txt"
+    grep -q "Status: $want" <<< "$out"
+}
 finish() { echo "$_passes passed, $_failures failed"; [ "$_failures" = 0 ]; }
 
 [ -d "$CFS/core" ] || die "LIO is not available in this guest: $CFS/core is missing"

@@ -30,6 +30,7 @@ bl_objects() { # everything linkmgr owns, one path per line, sorted
           -o -path '*/tpgt_1/acls/*' \) -maxdepth 4 2>/dev/null; } | sort
 }
 inq() { iscsi-inq -i "$P:client-$1" "iscsi://${3:-}$PORTAL_IP/$P:target-$2/0" >/dev/null 2>&1; }
+inq_v() { iscsi-inq -i "$P:client-$1" "iscsi://${3:-}$PORTAL_IP/$P:target-$2/0"; } # with its errors
 # Checks run in this shell (not bash -c), so a missing helper fails instead of passing.
 refused() { if "$@"; then return 1; fi; }
 zero_changes() { local c; c=$(changes); [ "$c" = 0 ]; }
@@ -71,8 +72,8 @@ expect "iPXE script for A written" grep -q "sanboot iscsi:$PORTAL_IP::3260:0:$P:
 step "each initiator sees its own LUN and only it"
 expect "A's initiator sees A's LUN" inq $A12 $A12
 expect "B's initiator sees B's LUN" inq $B12 $B12
-expect "B's initiator is refused on A's target" refused inq $B12 $A12
-expect "an unknown initiator is refused" refused inq 000000000000 $A12
+expect "B's initiator is refused on A's target (no ACL)" login_refused_with "Authorization failure" inq_v $B12 $A12
+expect "an unknown initiator is refused (no ACL)" login_refused_with "Authorization failure" inq_v 000000000000 $A12
 # SendTargets discovery names a bootlink target only to the initiator of its ACL.
 targets() { iscsi-ls -i "$P:client-$1" "iscsi://$PORTAL_IP" 2>&1 | sed -n "s/^Target:\($P:target-[0-9a-f]*\) .*/\1/p" | sort | tr '\n' ' '; }
 expect "discovery as A lists A's target only" [ "$(targets $A12)" = "$P:target-$A12 " ]
@@ -91,8 +92,8 @@ step "CHAP on"
 write_conf true
 expect "reconcile with CHAP" lm --once
 expect "TPG authentication is on" bash -c "[ \$(cat $CFS/iscsi/$P:target-$A12/tpgt_1/attrib/authentication) = 1 ]"
-expect "A without CHAP is refused" refused inq $A12 $A12
-expect "A with a wrong secret is refused" refused inq $A12 $A12 'pc01%Wrong-secret-1@'
+expect "A without CHAP is refused (authentication failure)" login_refused_with "Authentication failure" inq_v $A12 $A12
+expect "A with a wrong secret is refused (authentication failure)" login_refused_with "Authentication failure" inq_v $A12 $A12 'pc01%Wrong-secret-1@'
 expect "A with its CHAP credentials gets in" inq $A12 $A12 'pc01%Secret-pc01-xy@'
 expect "the iPXE script carries CHAP (hex)" grep -q '^set password:hex ' "$ST/tftp/${A//:/-}/bootlink/$A12.ipxe"
 

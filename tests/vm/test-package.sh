@@ -97,10 +97,10 @@ pattern "$OUT/new.bin" 1
 expect "its write reads back" cmp <("$BL_IO" -i "$I1" "$U1" read 4096 2048) "$OUT/new.bin"
 expect "the base image is untouched" \
     bash -c "! cmp -s <(dd if=$STATE/images/pkg.img bs=512 skip=4096 count=2048 status=none) $OUT/new.bin"
-expect "another initiator is refused" \
-    bash -c "! '$BL_IO' -i $PREFIX:client-525400000099 '$U1' capacity 2>/dev/null"
-expect "a wrong CHAP secret is refused" \
-    bash -c "! '$BL_IO' -i $I1 'iscsi://pkguser1%wrongsecret12@$PORTAL_IP/$T1/0' capacity 2>/dev/null"
+expect "another initiator is refused (no ACL: authorization failure)" \
+    login_refused_with "Authorization failure" "$BL_IO" -i $PREFIX:client-525400000099 "$U1" capacity
+expect "a wrong CHAP secret is refused (authentication failure)" \
+    login_refused_with "Authentication failure" "$BL_IO" -i $I1 "iscsi://pkguser1%wrongsecret12@$PORTAL_IP/$T1/0" capacity
 
 step "bootlink-dnsmasq.service's command line serves the boot files"
 pre=$(sed -n 's/^ExecStartPre=//p' $UNITS/bootlink-dnsmasq.service)
