@@ -27,9 +27,15 @@ enum bl_bootev_verdict bl_bootev_poll(struct bl_bootev_client *c, const struct b
 		return BL_BOOTEV_LIVE;
 	if (!s.online)
 		return start(c, now, s);
-	/* The portal is gone while on hold, so a different session means someone put it back:
-	 * whoever runs now is not the boot we were waiting for. */
-	if (s.sid != c->hold_sid || now - c->hold_at >= p->hold_s) {
+	/* Only the client holds its CHAP secret, and it logs in once per boot: a newer session
+	 * is the rebooted client, whose login was under way before the portal went (dnsmasq runs
+	 * its script after the reply, and an iPXE ROM logs in a second later). It reads its disk
+	 * now, so the disk stays as it is for this boot, and its other events belong to it. */
+	if (s.sid != c->hold_sid) {
+		start(c, now, s);
+		return BL_BOOTEV_LATE;
+	}
+	if (now - c->hold_at >= p->hold_s) {
 		c->outlived_sid = s.sid;
 		c->hold_at = -1;
 		return BL_BOOTEV_LIVE;
@@ -62,6 +68,7 @@ const char *bl_bootev_name(enum bl_bootev_verdict v)
 	case BL_BOOTEV_SAME: return "same boot";
 	case BL_BOOTEV_HOLD: return "hold";
 	case BL_BOOTEV_LIVE: return "live";
+	case BL_BOOTEV_LATE: return "late login";
 	}
 	return "?";
 }

@@ -9,7 +9,10 @@
  * timeouts). The three look the same at that moment, so the client is put on *hold*: new logins
  * to its target are refused (its portal is taken away; running sessions are not touched) and
  * the session is watched. If it ends, the client really rebooted: the boot starts then, before
- * its new login can get in. If it stays alive for hold_s, the event is dropped.
+ * its new login can get in. If it stays alive for hold_s, the event is dropped. If a newer
+ * session appears instead, the rebooted client's login was already under way when the portal
+ * went (the event reaches linkmgr after dnsmasq's reply): that boot runs on the disk as it was,
+ * never on one pulled from under it.
  *
  * Pure: the caller passes the clock and what configfs says about the client's sessions; the
  * caller does the gating and the reconcile. State is per client and in memory only: after a
@@ -48,6 +51,9 @@ enum bl_bootev_verdict {
 	BL_BOOTEV_SAME,		/* part of the boot that started at start_at */
 	BL_BOOTEV_HOLD,		/* on hold: refuse new logins, watch the live session */
 	BL_BOOTEV_LIVE,		/* a running client: the event is dropped, the hold (if any) ends */
+	BL_BOOTEV_LATE,		/* on hold, the rebooted client logged in anyway (its login was
+				 * under way): this boot runs on its disk as it was; the hold ends
+				 * and its other events are SAME */
 };
 
 void bl_bootev_init(struct bl_bootev_client *c);
@@ -55,7 +61,7 @@ void bl_bootev_init(struct bl_bootev_client *c);
 enum bl_bootev_verdict bl_bootev_event(struct bl_bootev_client *c, const struct bl_bootev_params *p,
 				       double now, struct bl_sessions s);
 /* A client on hold, looked at again at `now`: START when its session ended, LIVE when the
- * session outlived the hold (or a new one got in anyway), HOLD to keep waiting. */
+ * session outlived the hold, LATE when a newer one got in anyway, HOLD to keep waiting. */
 enum bl_bootev_verdict bl_bootev_poll(struct bl_bootev_client *c, const struct bl_bootev_params *p,
 				      double now, struct bl_sessions s);
 static inline bool bl_bootev_held(const struct bl_bootev_client *c)

@@ -231,6 +231,14 @@ static const char *act(struct daemon *d, struct boot_client *c, enum bl_bootev_v
 			       "before", c->mac, how, s.sid);
 		}
 		return "ignored: the client is running";
+	case BL_BOOTEV_LATE:
+		bl_log("client %s: session %u logged in before its boot event could take effect "
+		       "(its login was under way): this boot keeps its disk as it was%s; logins are "
+		       "accepted again", c->mac, s.sid,
+		       bl_mgr_boot_renews(&d->mgr, c->mac) ? ", not renewed" : "");
+		gate(d, c->mac, false);
+		want_reconcile(d, 0);
+		return "ignored: the client logged in first";
 	}
 	return "?";
 }

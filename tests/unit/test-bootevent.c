@@ -54,8 +54,16 @@ static const struct story stories[] = {
 	    W(210, false, 2, START), E(212, false, 2, SAME), { .kind = END } } },
 	{ "an event while on hold is a poll: the session ended, the boot starts",
 	  { E(200, true, 2, HOLD), E(205, false, 0, START), { .kind = END } } },
-	{ "a different session while on hold (the portal came back): not our boot",
-	  { E(200, true, 2, HOLD), W(203, true, 5, LIVE), E(204, true, 5, LIVE), { .kind = END } } },
+	/* e2e round 3's race: the rebooted client's login was under way when its DHCP event put
+	 * it on hold; its disk must not be pulled, and its script download is the same boot. */
+	{ "a newer session while on hold is the rebooted client, in first: its disk stays",
+	  { E(200, true, 6, HOLD), W(201, true, 7, LATE), E(203, true, 7, SAME),
+	    W(204, true, 7, LIVE), { .kind = END } } },
+	{ "an event that finds the newer session is a poll: the same late login",
+	  { E(200, true, 6, HOLD), E(202, true, 7, LATE), E(230, true, 7, SAME), { .kind = END } } },
+	{ "after a late login, the next boot is held and started as usual",
+	  { E(200, true, 6, HOLD), W(201, true, 7, LATE), E(400, true, 7, HOLD),
+	    W(410, false, 7, START), { .kind = END } } },
 	{ "a poll of a client not on hold never starts anything",
 	  { W(10, false, 0, LIVE), E(11, false, 0, START), W(12, false, 0, LIVE), { .kind = END } } },
 	{ "offline inside the window: the same boot, even after a login and logout",
