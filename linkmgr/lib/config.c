@@ -15,6 +15,7 @@
 #include "config.h"
 #include "devconfig.h"
 #include "error.h"
+#include "names.h"
 #include "validate.h"
 
 enum kind { K_PATH, K_PATH_OPT, K_STR, K_INT, K_BOOL };
@@ -206,8 +207,14 @@ static int derive(struct bl_config *cfg)
 	 * a word (";volatile" would fall off): refuse an overlay_dir too long for any client. */
 	struct bl_devconfig dc = { .is_volatile = true };
 	char buf[BL_DEVCONFIG_MAX + 1], err[512];
-	snprintf(dc.overlay, sizeof(dc.overlay), "%s/000000000000.ovl", cfg->overlay_dir);
-	int r = bl_devconfig_format(&dc, buf, sizeof(buf), err, sizeof(err));
+	/* every client's overlay name has the same length */
+	int r = bl_name_overlay(cfg->overlay_dir, "02:00:00:00:00:00", dc.overlay,
+				sizeof(dc.overlay));
+	if (r == -ENAMETOOLONG)
+		return bl_fail(r, "overlay_dir '%s': too long for an overlay path", cfg->overlay_dir);
+	if (r < 0)
+		return r;
+	r = bl_devconfig_format(&dc, buf, sizeof(buf), err, sizeof(err));
 	if (r < 0)
 		return bl_fail(-EINVAL, "overlay_dir '%s': %s", cfg->overlay_dir, err);
 	return 0;
